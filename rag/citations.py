@@ -1,0 +1,96 @@
+"""Resolving the model's evidence numbers into verified quotes.
+
+The model only writes numbers like ``[2]`` or ``[1, 3]``; the quote, file and offsets come
+from the evidence list, and each is checked against the source text before it is shown:
+
+    >>> cited_numbers("Peskov denied it [2][5]. Seoul disagreed [1, 2].")
+    [2, 5, 1]
+
+A number that names no evidence is dropped from the text and never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rag.bm25 import tokenize
+from rag.types import Citation, Evidence
+
+MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*)\]")
+
+
+def _numbers(group: str) -> list[int]:
+    out: list[int] = []
+    for part in re.split(r"\s*(?:,|;|and)\s*", group):
+        if re.fullmatch(r"\d+\s*[-–]\s*\d+", part):
+            a, b = (int(x) for x in re.split(r"[-–]", part))
+            out += list(range(a, b + 1)) if 0 < b - a < 20 else [a, b]
+        elif part.strip().isdigit():
+            out.append(int(part))
+    return out
+
+
+def cited_numbers(text: str) -> list[int]:
+    """Evidence numbers cited in ``text``, in order of first appearance."""
+    seen: list[int] = []
+    for match in MARKER.finditer(text):
+        for n in _numbers(match.group(1)):
+            if n not in seen:
+                seen.append(n)
+    return seen
+
+
+def strip_invalid_markers(text: str, valid: set[int]) -> str:
+    """Remove citation numbers that name no evidence (a marker left empty disappears)."""
+    def fix(match: re.Match) -> str:
+        kept = [n for n in _numbers(match.group(1)) if n in valid]
+        return "".join(f"[{n}]" for n in dict.fromkeys(kept)) or "\x00"
+    return re.sub(r"[ \t]*\x00", "", MARKER.sub(fix, text)).strip()
+
+
+def verify(ev: Evidence, original: str | None) -> bool:
+    """The evidence text is exactly the source text at its offsets."""
+    return original is not None and original[ev.start:ev.end] == ev.text
+
+
+def attribute(sentence: str, evidence: list[Evidence], threshold: float = 0.6) -> Evidence | None:
+    """The evidence that a model sentence without a marker restates, if any clearly does.
+
+    A sentence counts as restating evidence when at least ``threshold`` of its content
+    words (numbers included) are in that evidence sentence.
+    """
+    words = set(tokenize(MARKER.sub("", sentence)))
+    if len(words) < 3:
+        return None
+    best, best_share = None, 0.0
+    for ev in evidence:
+        share = len(words & set(tokenize(ev.text))) / len(words)
+        if share > best_share:
+            best, best_share = ev, share
+    return best if best_share >= threshold else None
+
+
+def resolve(text: str, evidence: list[Evidence],
+            original_of: Callable[[str], str | None]) -> tuple[str, list[Citation]]:
+    """The answer text with invalid markers removed, and its verified citations.
+
+    Cited numbers come first, in order; then evidence that uncited answer sentences clearly
+    restate. Citations whose quote does not match the source text are dropped.
+    """
+    by_n = {ev.n: ev for ev in evidence}
+    clean = strip_invalid_markers(text, set(by_n))
+    order = [n for n in cited_numbers(clean) if n in by_n]
+    for sentence in re.split(r"(?<=[.!?])\s+", clean):
+        if sentence.strip() and not MARKER.search(sentence):
+            ev = attribute(sentence, evidence)
+            if ev is not None and ev.n not in order:
+                order.append(ev.n)
+    citations = []
+    for n in order:
+        ev = by_n[n]
+        if verify(ev, original_of(ev.source)):
+            citations.append(Citation(n=n, source=ev.source, title=ev.title,
+                                      publisher=ev.publisher, quote=ev.text,
+                                      start=ev.start, end=ev.end))
+    return clean, citations

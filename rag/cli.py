@@ -1,0 +1,257 @@
+"""``python -m rag``: ingest, ask, chat, sources, remove, models, eval, bench.
+
+Every command takes ``--llm SPEC``, ``--k N``, ``--data-dir DIR`` and ``--embeddings SPEC``;
+each overrides the matching environment variable (see ``rag/config.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.config import Settings
+from rag.errors import InputError, RagError
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--llm", help="model spec (RAG_LLM), e.g. local, local:qwen2.5-coder-0.5b, "
+                                      "openai:gpt-4o-mini, ollama:qwen2.5")
+    common.add_argument("--k", type=int, help="passages retrieved per question (RAG_K)")
+    common.add_argument("--data-dir", help="index and uploads folder (RAG_DATA_DIR)")
+    common.add_argument("--embeddings", help="embedding spec (RAG_EMBEDDINGS)")
+    return common
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    llm = getattr(args, "llm", None)
+    if isinstance(llm, list):  # eval takes several --llm
+        llm = llm[0] if llm else None
+    return Settings.resolve(llm=llm, k=getattr(args, "k", None),
+                            data_dir=getattr(args, "data_dir", None),
+                            embeddings=getattr(args, "embeddings", None))
+
+
+def _engine(args: argparse.Namespace):
+    from rag.engine import build_engine
+
+    return build_engine(settings_from(args))
+
+
+def _store(args: argparse.Namespace):
+    from rag.embeddings import build_embeddings
+    from rag.store import ReportStore
+
+    settings = settings_from(args)
+    return settings, ReportStore.open(settings, build_embeddings(settings))
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+        bar.n = done
+        bar.set_postfix_str(name[:40])
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.ingest import ingest
+
+    settings, store = _store(args)
+    if args.reset:
+        store.reset()
+        print("Index cleared.", file=sys.stderr)
+    paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
+    summary = ingest(store, paths, lock_path=settings.data_dir / "ingest.lock",
+                     progress=_progress_bar())
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def _print_sources(answer) -> None:
+    if not answer.answerable:
+        print(f"\n({answer.refusal_reason})", file=sys.stderr)
+        return
+    print("\nSources:")
+    for c in answer.citations:
+        who = f" — {c.publisher}" if c.publisher else ""
+        print(f"  [{c.n}] {c.title}{who} ({c.source}, chars {c.start}-{c.end})")
+        print(f"      “{c.quote}”")
+
+
+def _load_history(path: str | None) -> list[dict[str, str]] | None:
+    if not path:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"Cannot read history file {path}: {exc}. It must be a JSON list of "
+                         f"{{\"role\", \"content\"}} messages.") from None
+    return data
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    history = _load_history(args.history)
+    if args.json:
+        answer = engine.answer(args.question, history)
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        return 0
+    stream = engine.stream(args.question, history)
+    for token in stream:
+        print(token, end="", flush=True)
+    print()
+    answer = stream.answer
+    _print_sources(answer)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    summary = engine.ensure_indexed()
+    if summary:
+        print("Indexed: " + summary.lines()[0], file=sys.stderr)
+    print(f"Chat about {len(engine.sources())} reports with {engine.model_name}. "
+          f"Type a question; /new starts over, /quit leaves.")
+    history: list[dict[str, str]] = []
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if question in ("/quit", "/exit"):
+            return 0
+        if question == "/new":
+            history = []
+            print("(new conversation)")
+            continue
+        if not question:
+            continue
+        try:
+            stream = engine.stream(question, history)
+            print("bot> ", end="", flush=True)
+            for token in stream:
+                print(token, end="", flush=True)
+            print()
+            answer = stream.answer
+            _print_sources(answer)
+            history += [{"role": "user", "content": question},
+                        {"role": "assistant", "content": answer.answer}]
+        except RagError as exc:  # one failed answer never ends the chat
+            print(f"\n[error] {exc}")
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    _settings, store = _store(args)
+    rows = store.sources()
+    if not rows:
+        print("Nothing is indexed yet; run: python -m rag ingest")
+    for info in rows:
+        who = f" — {info.publisher}" if info.publisher else ""
+        print(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    _settings, store = _store(args)
+    removed = store.delete_source(args.source)
+    if not removed:
+        raise InputError(f"No indexed report is called {args.source!r}; see python -m rag sources.")
+    print(f"Removed {args.source} ({removed} chunks).")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from rag.llms import SPEC_FORMS
+    from rag.llms.local_models import CATALOG, DEFAULT_LOCAL, ensure_model
+
+    settings = settings_from(args)
+    for name in CATALOG:
+        mark = " (default: local)" if name == DEFAULT_LOCAL else ""
+        try:
+            path = ensure_model(name, settings.model_cache_dir) if args.verify else None
+            status = f"verified {path}" if path else "not checked (use --verify)"
+        except RagError as exc:
+            status = f"ERROR {exc}"
+        print(f"local:{name}{mark}\t{status}")
+    print("Valid spec forms: " + ", ".join(SPEC_FORMS))
+    return 0
+
+
+def _lazy(module: str, parser: argparse.ArgumentParser):
+    """Register a subcommand implemented in ``module`` (``add_arguments`` + ``run``)."""
+    import importlib
+
+    try:
+        mod = importlib.import_module(module)
+    except ImportError:
+        return None
+    mod.add_arguments(parser)
+    return mod.run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", parents=[common], help="index .txt/.md/.html reports")
+    p.add_argument("paths", nargs="*", help="files or folders (default: seeds/)")
+    p.add_argument("--reset", action="store_true", help="drop the index first")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", parents=[common], help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--history", help="JSON file: list of {role, content} messages")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", parents=[common], help="interactive terminal chat")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("sources", parents=[common], help="list indexed reports")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("remove", parents=[common], help="remove a report from the index")
+    p.add_argument("source", help="the report's file name")
+    p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("models", parents=[common], help="list (and verify) embedded models")
+    p.add_argument("--verify", action="store_true", help="assemble and checksum each model")
+    p.set_defaults(func=cmd_models)
+
+    for name, module, help_text in (("eval", "rag.evaluation.cli", "run the evaluation suite"),
+                                    ("bench", "rag.bench", "run the benchmarks")):
+        p = sub.add_parser(name, help=help_text)
+        run = _lazy(module, p)
+        p.set_defaults(func=run or (lambda a, n=name: _missing(n)))
+    return parser
+
+
+def _missing(name: str) -> int:
+    print(f"The {name} command is not available in this checkout.", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,152 @@
+"""Indexing report files: idempotent, file by file, one bad file never stops the rest.
+
+For each file: read, clean, chunk; compare the chunk ids (deterministic from source and
+content) with those stored for that source; embed only the missing ones; delete stale ones.
+Re-running on unchanged files therefore embeds nothing, and a run killed part-way is
+completed by the next one. Files that vanished from a scanned folder are removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from rag.chunking import chunk_report
+from rag.clean import clean
+from rag.errors import IngestError, StoreError
+from rag.store import ReportStore
+from rag.text import SUPPORTED_SUFFIXES, read_text
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+Progress = Callable[[int, int, str], None]  # (done, total, current file)
+
+
+@dataclass
+class IngestSummary:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"added {len(self.added)}, updated {len(self.updated)}, "
+               f"unchanged {len(self.unchanged)}, removed {len(self.removed)}, "
+               f"skipped {len(self.skipped)}; {self.chunks_embedded} chunks embedded "
+               f"in {self.seconds:.1f}s"]
+        out += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
+        return out
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], list[Path]]:
+    """Files to index under ``paths``, files refused (with why), and the folders scanned."""
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    folders: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            folders.append(path.resolve())
+            for f in sorted(p for p in path.rglob("*") if p.is_file()):
+                if f.name.startswith("."):
+                    continue
+                if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(f)
+                else:
+                    skipped.append((str(f), f"unsupported type {f.suffix or '(none)'}; "
+                                             f"use {', '.join(SUPPORTED_SUFFIXES)}"))
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                files.append(path)
+            else:
+                skipped.append((str(path), f"unsupported type {path.suffix or '(none)'}; "
+                                           f"use {', '.join(SUPPORTED_SUFFIXES)}"))
+        else:
+            skipped.append((str(path), "no such file or folder"))
+    return files, skipped, folders
+
+
+def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
+    """Index one file; returns (status, chunks embedded) with status added/updated/unchanged."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
+    if size > MAX_FILE_BYTES:
+        raise IngestError(str(path), f"too large ({size / 1e6:.1f} MB; the limit is "
+                                     f"{MAX_FILE_BYTES / 1e6:.0f} MB)")
+    text = read_text(path)
+    report = clean(path.name, text)
+    chunks = chunk_report(report)
+    if not chunks:
+        raise IngestError(str(path), "no report text left after removing page furniture")
+    meta = {"path": str(path.resolve()),
+            "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    existing = store.ids_for_source(report.source)
+    wanted = {c.id for c in chunks}
+    missing = [c for c in chunks if c.id not in existing]
+    stale = existing - wanted
+    if not missing and not stale:
+        info = store.source_info(report.source)
+        if info and (info.path, info.file_sha256) != (meta["path"], meta["file_sha256"]):
+            store.refresh_metadata(chunks, meta)  # same text, new location
+        return "unchanged", 0
+    store.add_chunks(missing, meta)
+    # chunks kept from the old version get the new version's metadata (index, hash)
+    store.refresh_metadata([c for c in chunks if c.id in existing], meta)
+    store.delete_ids(stale)
+    return ("updated" if existing else "added"), len(missing)
+
+
+def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = None,
+           progress: Progress | None = None, lock_timeout: float = 120.0) -> IngestSummary:
+    """Index every supported file under ``paths``; see the module docstring."""
+    started = time.perf_counter()
+    files, skipped, folders = discover(paths)
+    summary = IngestSummary(skipped=skipped)
+    lock = FileLock(str(lock_path)) if lock_path else None
+    try:
+        if lock:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            lock.acquire(timeout=lock_timeout)
+    except Timeout:
+        raise StoreError(f"Another ingest has held {lock_path} for {lock_timeout:.0f}s; "
+                         f"wait for it to finish and run ingest again.") from None
+    try:
+        seen: set[str] = set()
+        for done, path in enumerate(files):
+            if progress:
+                progress(done, len(files), path.name)
+            if path.name in seen:
+                summary.skipped.append((str(path), "another file with the same name was "
+                                                   "indexed in this run; rename one"))
+                continue
+            try:
+                status, embedded = index_file(store, path)
+            except IngestError as exc:
+                summary.skipped.append((exc.path, exc.reason))
+                continue
+            seen.add(path.name)
+            getattr(summary, status).append(path.name)
+            summary.chunks_embedded += embedded
+        for info in store.sources():
+            stored = Path(info.path) if info.path else None
+            if (stored and info.source not in seen and not stored.exists()
+                    and any(stored.is_relative_to(folder) for folder in folders)):
+                store.delete_source(info.source)
+                summary.removed.append(info.source)
+        if progress:
+            progress(len(files), len(files), "")
+    finally:
+        if lock:
+            lock.release()
+    summary.seconds = time.perf_counter() - started
+    return summary

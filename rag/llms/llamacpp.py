@@ -1,0 +1,104 @@
+"""A LangChain chat model over a local GGUF file, run in-process by llama-cpp-python.
+
+A llama.cpp model object is not thread-safe: each loaded model has one lock, held for the
+whole of a generation (streamed or not), so concurrent questions are answered one after
+the other. Loaded models are shared per (path, context, threads) within the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from rag.errors import ModelFileError
+
+_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_LOADING = threading.Lock()
+
+
+def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
+    """The shared llama.cpp model for ``path`` and the lock that guards it."""
+    key = (path, n_ctx, n_threads)
+    with _LOADING:
+        if key not in _LOADED:
+            from llama_cpp import Llama
+
+            try:
+                llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads,
+                              n_threads_batch=n_threads, n_batch=512, verbose=False)
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise ModelFileError(f"llama.cpp could not load {path} ({exc}). Check that it "
+                                     f"is a complete GGUF file.") from None
+            _LOADED[key] = (llama, threading.Lock())
+        return _LOADED[key]
+
+
+def _role(message: BaseMessage) -> str:
+    return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
+
+
+class LlamaCppChatModel(BaseChatModel):
+    """Chat completions from a GGUF model (its own chat template), greedy by default."""
+
+    model_path: str
+    model_name: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    max_tokens: int = 200
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "llama-cpp"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "model_path": self.model_path}
+
+    def _request(self, messages: list[BaseMessage], stop: list[str] | None,
+                 kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messages": [{"role": _role(m), "content": m.text} for m in messages],
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "temperature": kwargs.get("temperature", self.temperature),
+            "stop": stop or [],
+        }
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        with lock:
+            out = llama.create_chat_completion(**self._request(messages, stop, kwargs))
+        choice = out["choices"][0]
+        message = AIMessage(content=choice["message"].get("content") or "",
+                            response_metadata={"finish_reason": choice.get("finish_reason"),
+                                               "model_name": self.model_name,
+                                               "usage": out.get("usage", {})})
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        with lock:
+            finish = None
+            for part in llama.create_chat_completion(stream=True,
+                                                     **self._request(messages, stop, kwargs)):
+                choice = part["choices"][0]
+                finish = choice.get("finish_reason") or finish
+                delta = choice.get("delta", {}).get("content")
+                if delta:
+                    chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
+                    if run_manager:
+                        run_manager.on_llm_new_token(delta, chunk=chunk)
+                    yield chunk
+            yield ChatGenerationChunk(message=AIMessageChunk(
+                content="", response_metadata={"finish_reason": finish,
+                                               "model_name": self.model_name}))

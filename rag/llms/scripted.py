@@ -1,0 +1,54 @@
+"""A scripted chat model: a real LangChain chat model whose replies are given in advance.
+
+Used by tests (and by anyone who wants to exercise the engine without a model). ``replies``
+is a list consumed in order (the last one repeats), or a function of the messages.
+
+    >>> model = ScriptedChatModel(replies=["Peskov said so [1]."])
+    >>> model.invoke("hi").content
+    'Peskov said so [1].'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
+
+
+class ScriptedChatModel(BaseChatModel):
+    replies: list[str] | Callable[[list[BaseMessage]], str] = Field(default_factory=list)
+    calls: list[list[BaseMessage]] = Field(default_factory=list)
+    model_name: str = "scripted"
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def _next(self, messages: list[BaseMessage]) -> str:
+        self.calls.append(list(messages))
+        if callable(self.replies):
+            return self.replies(messages)
+        if not self.replies:
+            return ""
+        index = min(len(self.calls) - 1, len(self.replies) - 1)
+        return self.replies[index]
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None,
+                  **kwargs: Any) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._next(messages)))])
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None,
+                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        for token in re.findall(r"\S+\s*|\s+", self._next(messages)):
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
+            if run_manager:
+                run_manager.on_llm_new_token(token, chunk=chunk)
+            yield chunk

@@ -1,0 +1,225 @@
+"""The chunk store: a Chroma collection (through langchain-chroma) and a keyword index over it.
+
+Embedded by default (a persistent client in ``RAG_DATA_DIR/chroma``); a Chroma server
+when ``CHROMA_HOST`` is set. Cosine space is set through the collection configuration;
+the collection records the embedding model that built it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.embeddings import Embeddings
+
+from rag.bm25 import BM25Index
+from rag.config import Settings
+from rag.errors import EmbeddingMismatchError, StoreError, StoreUnavailableError
+from rag.types import Chunk
+
+_PAGE = 5000  # rows per get() call: bounded memory per request on big collections
+
+
+@dataclass
+class SourceInfo:
+    """One indexed report, as the store knows it."""
+
+    source: str
+    title: str
+    publisher: str | None
+    chunks: int
+    path: str
+    file_sha256: str
+
+
+@dataclass
+class KeywordSnapshot:
+    """All chunks with a BM25 index over them, valid while the collection is unchanged."""
+
+    ids: list[str]
+    texts: list[str]
+    metadatas: list[dict[str, Any]]
+    index: BM25Index
+    signature: tuple[int, int]
+
+
+def make_client(settings: Settings) -> chromadb.ClientAPI:
+    """An embedded persistent client, or an HTTP client when ``CHROMA_HOST`` is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    if settings.chroma_host:
+        url = f"http://{settings.chroma_host}:{settings.chroma_port}"
+        try:
+            client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
+                                         settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises several kinds; all mean "unreachable"
+            raise StoreUnavailableError(
+                f"Cannot reach the Chroma server at {url} ({type(exc).__name__}: {exc}). "
+                f"Start it (chroma run --host 127.0.0.1 --port {settings.chroma_port} --path DIR) "
+                f"or unset CHROMA_HOST to use the embedded store."
+            ) from None
+        return client
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class ReportStore:
+    """Chunks of every indexed report, searchable by vector and by keyword."""
+
+    def __init__(self, client: chromadb.ClientAPI, embeddings: Embeddings, collection: str) -> None:
+        self.client = client
+        self.embeddings = embeddings
+        self.embedding_name = getattr(embeddings, "name", type(embeddings).__name__)
+        self.vectorstore = Chroma(
+            client=client, collection_name=collection, embedding_function=embeddings,
+            collection_configuration={"hnsw": {"space": "cosine"}},
+            collection_metadata={"embedding_model": self.embedding_name},
+        )
+        built_with = (self.collection.metadata or {}).get("embedding_model")
+        if built_with and built_with != self.embedding_name:
+            raise EmbeddingMismatchError(
+                f"The index '{collection}' was built with {built_with}, but RAG_EMBEDDINGS is "
+                f"{self.embedding_name}. Set RAG_EMBEDDINGS={built_with}, or re-index with "
+                f"`python -m rag ingest --reset` (or use another RAG_COLLECTION)."
+            )
+        self._writes = 0
+        self._lock = threading.Lock()
+        self._snapshot: KeywordSnapshot | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, embeddings: Embeddings) -> ReportStore:
+        return cls(make_client(settings), embeddings, settings.collection)
+
+    @property
+    def collection(self) -> chromadb.Collection:
+        return self.vectorstore._collection
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    # -- writing -------------------------------------------------------------------------
+    def ids_for_source(self, source: str) -> set[str]:
+        return set(self.collection.get(where={"source": source}, include=[])["ids"])
+
+    @staticmethod
+    def _metadatas(chunks: list[Chunk], extra: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"source": c.source, "title": c.title, "publisher": c.publisher or "",
+                 "start": c.start, "end": c.end, "index": c.index, **extra} for c in chunks]
+
+    def add_chunks(self, chunks: list[Chunk], extra: dict[str, Any]) -> None:
+        """Embed and upsert chunks (``extra`` metadata such as path and file hash added to each)."""
+        if not chunks:
+            return
+        self.vectorstore.add_texts([c.text for c in chunks],
+                                   metadatas=self._metadatas(chunks, extra),
+                                   ids=[c.id for c in chunks])
+        self._touch()
+
+    def refresh_metadata(self, chunks: list[Chunk], extra: dict[str, Any]) -> None:
+        """Rewrite the metadata of stored chunks without embedding them again."""
+        if chunks:
+            self.collection.update(ids=[c.id for c in chunks],
+                                   metadatas=self._metadatas(chunks, extra))
+            self._touch()
+
+    def delete_ids(self, ids: list[str] | set[str]) -> None:
+        ids = list(ids)
+        for i in range(0, len(ids), _PAGE):
+            self.collection.delete(ids=ids[i:i + _PAGE])
+        if ids:
+            self._touch()
+
+    def delete_source(self, source: str) -> int:
+        ids = self.ids_for_source(source)
+        self.delete_ids(ids)
+        return len(ids)
+
+    def reset(self) -> None:
+        """Drop every chunk (the collection is recreated with the current embedding model)."""
+        self.vectorstore.reset_collection()
+        self._touch()
+
+    def _touch(self) -> None:
+        with self._lock:
+            self._writes += 1
+            self._snapshot = None
+
+    # -- reading -------------------------------------------------------------------------
+    def all_rows(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        total = self.count()
+        for offset in range(0, total, _PAGE):
+            page = self.collection.get(include=["documents", "metadatas"], limit=_PAGE,
+                                       offset=offset)
+            ids += page["ids"]
+            texts += page["documents"]
+            metas += page["metadatas"]
+        return ids, texts, metas
+
+    def sources(self) -> list[SourceInfo]:
+        """Indexed reports with their titles and chunk counts, sorted by source."""
+        found: dict[str, SourceInfo] = {}
+        total = self.count()
+        for offset in range(0, total, _PAGE):
+            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for meta in page["metadatas"]:
+                info = found.get(meta["source"])
+                if info is None:
+                    found[meta["source"]] = SourceInfo(
+                        meta["source"], meta.get("title", meta["source"]),
+                        meta.get("publisher") or None, 1, meta.get("path", ""),
+                        meta.get("file_sha256", ""))
+                else:
+                    info.chunks += 1
+        return [found[k] for k in sorted(found)]
+
+    def source_info(self, source: str) -> SourceInfo | None:
+        page = self.collection.get(where={"source": source}, include=["metadatas"])
+        if not page["ids"]:
+            return None
+        meta = page["metadatas"][0]
+        return SourceInfo(source, meta.get("title", source), meta.get("publisher") or None,
+                          len(page["ids"]), meta.get("path", ""), meta.get("file_sha256", ""))
+
+    def keyword_snapshot(self) -> KeywordSnapshot:
+        """The BM25 index over all chunks; rebuilt only when the collection has changed."""
+        signature = (self._writes, self.count())
+        snap = self._snapshot
+        if snap is not None and snap.signature == signature:
+            return snap
+        with self._lock:
+            snap = self._snapshot
+            if snap is not None and snap.signature == signature:
+                return snap
+            ids, texts, metas = self.all_rows()
+            snap = KeywordSnapshot(ids, texts, metas, BM25Index(texts), signature)
+            self._snapshot = snap
+            return snap
+
+    def dense_search(self, vector: list[float], k: int) -> list[tuple[str, str, dict, float]]:
+        """(id, text, metadata, cosine similarity) of the ``k`` nearest chunks."""
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        try:
+            res = self.collection.query(query_embeddings=[vector], n_results=n,
+                                        include=["documents", "metadatas", "distances"])
+        except Exception as exc:
+            raise StoreError(f"Vector search failed ({exc}); re-index with "
+                             f"`python -m rag ingest --reset` if the store is damaged.") from exc
+        return [(i, d, m, 1.0 - float(dist)) for i, d, m, dist in
+                zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+
+
+def report_path(info: SourceInfo) -> Path | None:
+    """The original file of a report, if it is still on this machine."""
+    if info.path and Path(info.path).is_file():
+        return Path(info.path)
+    return None

@@ -1,0 +1,152 @@
+"""Typed results that cross module boundaries.
+
+Offsets are always character offsets into the *original* file text (as decoded),
+so that ``original[start:end] == text`` holds for every span below.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of an original text: ``original[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """One cleaned report: the original text plus what cleaning kept."""
+
+    source: str  # file name: the report's id
+    original: str  # the decoded file text, never modified
+    title: str
+    publisher: str | None
+    blocks: tuple[Span, ...]  # runs of kept text, free of page furniture
+    sentences: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A run of sentences from one report, the unit that is embedded and indexed."""
+
+    id: str
+    source: str
+    title: str
+    publisher: str | None
+    text: str
+    start: int
+    end: int
+    index: int
+
+
+@dataclass
+class Passage:
+    """A retrieved chunk with its scores (``dense`` is cosine similarity, -1..1)."""
+
+    chunk_id: str
+    source: str
+    title: str
+    publisher: str | None
+    text: str
+    start: int
+    end: int
+    score: float  # fused score used for ranking
+    dense: float | None = None
+    keyword: float | None = None
+
+
+@dataclass
+class Evidence:
+    """A numbered sentence shown to the model; ``n`` is what the model cites."""
+
+    n: int
+    source: str
+    title: str
+    publisher: str | None
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass
+class Citation:
+    """A cited evidence number resolved to a verified span of the source file."""
+
+    n: int
+    source: str
+    title: str
+    publisher: str | None
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass
+class Claim:
+    """One report's figure for a disputed quantity, and who it attributes it to."""
+
+    value: str  # as written in the report, e.g. "12,000"
+    number: float  # normalised, e.g. 12000
+    unit: str  # "troops" or "brigades"
+    attributed_to: str
+    source: str
+    title: str
+    n: int  # evidence number that states it
+
+
+@dataclass
+class Conflict:
+    """Reports giving different figures for the same kind of quantity."""
+
+    unit: str
+    claims: list[Claim]
+
+
+@dataclass
+class Answer:
+    """The result of one question. ``answerable`` is False for a refusal."""
+
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    model: str = ""
+    standalone_question: str = ""
+    refusal_reason: str | None = None
+    complete: bool = True  # False when a stream was cut before the model finished
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``python -m rag ask --json`` contract."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "answerable": self.answerable,
+            "citations": [
+                {k: c[k] for k in ("n", "source", "title", "quote", "start", "end")}
+                | {"publisher": c["publisher"]}
+                for c in (asdict(c) for c in self.citations)
+            ],
+            "passages": [
+                {"source": p.source, "text": p.text, "score": round(p.score, 6),
+                 "dense": None if p.dense is None else round(p.dense, 6),
+                 "start": p.start, "end": p.end}
+                for p in self.passages
+            ],
+            "conflicts": [asdict(c) for c in self.conflicts],
+            "model": self.model,
+            "standalone_question": self.standalone_question,
+            "refusal_reason": self.refusal_reason,
+            "complete": self.complete,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }

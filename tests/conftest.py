@@ -1,0 +1,72 @@
+"""Shared fixtures: a clean environment, no network, real embeddings and a real Chroma."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from rag.config import PROJECT_ROOT, Settings
+
+SEEDS = PROJECT_ROOT / "seeds"
+_ENV_PREFIXES = ("RAG_", "OPENAI_", "CHROMA_", "OLLAMA_")
+_real_connect = socket.socket.connect
+
+
+def _guarded_connect(self, address):
+    """Only loopback and Unix sockets: tests must never reach the network."""
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            ok = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            ok = host == "localhost"
+        if not ok:
+            raise OSError(f"network access blocked in tests: {address!r}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _no_network_and_clean_env(monkeypatch):
+    for key in list(os.environ):
+        if key.startswith(_ENV_PREFIXES) and key != "RAG_MODEL_CACHE":
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("ANONYMIZED_TELEMETRY", "False")
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    yield
+
+
+def make_settings(tmp: Path, **overrides) -> Settings:
+    """Settings that ignore the environment and .env, with data in ``tmp``."""
+    env = {"RAG_MODEL_CACHE": os.environ["RAG_MODEL_CACHE"]} if "RAG_MODEL_CACHE" in os.environ else {}
+    return Settings.resolve(env=env, data_dir=tmp, **overrides)
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    from rag.config import Settings
+    from rag.embeddings import build_embeddings
+
+    return build_embeddings(Settings.resolve(env={}))
+
+
+@pytest.fixture(scope="session")
+def seed_store(tmp_path_factory, embeddings):
+    """A real Chroma store in a temporary folder with the five seed reports indexed."""
+    from rag.ingest import ingest
+    from rag.store import ReportStore
+
+    settings = make_settings(tmp_path_factory.mktemp("seed-store"))
+    store = ReportStore.open(settings, embeddings)
+    summary = ingest(store, [SEEDS])
+    assert len(summary.added) == 5, summary.lines()
+    return store
+
+
+@pytest.fixture
+def tmp_settings(tmp_path):
+    return make_settings(tmp_path)
