@@ -7,6 +7,7 @@ the other. Loaded models are shared per (path, context, threads) within the proc
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -37,6 +38,17 @@ def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lo
                                      f"is a complete GGUF file.") from None
             _LOADED[key] = (llama, threading.Lock())
         return _LOADED[key]
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free models before interpreter teardown (llama-cpp-python errors if freed later)."""
+    while _LOADED:
+        llama, _lock = _LOADED.popitem()[1]
+        try:
+            llama.close()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
 
 
 def _role(message: BaseMessage) -> str:

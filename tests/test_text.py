@@ -1,0 +1,58 @@
+"""Reading files and splitting sentences: offsets always slice back to the text."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rag.errors import IngestError
+from rag.text import decode, html_to_text, read_text, split_sentences
+
+
+@pytest.mark.parametrize("data,reason", [
+    (b"", "empty"),
+    (b"   \n\t ", "empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("Caf\u00e9 in Seoul".encode("latin-1"), "not UTF-8"),
+])
+def test_decode_refuses_unusable_bytes_with_a_reason(data, reason):
+    with pytest.raises(IngestError, match=reason):
+        decode(data, "x.txt")
+
+
+def test_decode_accepts_utf8_with_bom_and_utf16():
+    assert decode("\ufeffSeoul said.".encode("utf-8")) == "Seoul said."
+    assert decode("Seoul said.".encode("utf-16")) == "Seoul said."
+
+
+def test_html_is_reduced_to_visible_text(tmp_path):
+    page = tmp_path / "r.html"
+    page.write_text("<html><head><title>T</title><script>alert(1)</script></head><body>"
+                    "<nav>Home | News</nav><h1>Troops &amp; brigades</h1><p>Seoul said "
+                    "<b>3,000</b> troops.</p><footer>(c) site</footer></body></html>")
+    text = read_text(page)
+    assert "Troops & brigades" in text and "Seoul said 3,000 troops." in text
+    assert "alert" not in text and "Home" not in text and "(c) site" not in text
+    assert html_to_text("<p>a</p><p>b</p>") == "a\nb\n"
+
+
+def test_sentences_respect_abbreviations_initials_and_quotes():
+    text = ("U.S. Defense Secretary Lloyd Austin stated on Oct. 19 that it was unconfirmed. "
+            "Michael R. Turner said “this is alarming.” Kim left.\nNew paragraph here")
+    got = [s.text for s in split_sentences(text)]
+    assert got == ["U.S. Defense Secretary Lloyd Austin stated on Oct. 19 that it was unconfirmed.",
+                   "Michael R. Turner said “this is alarming.”", "Kim left.", "New paragraph here"]
+
+
+def test_sentences_inside_a_range_keep_offsets_of_the_whole_text():
+    text = "Skip this. Keep one. Keep two."
+    spans = split_sentences(text, 11, len(text))
+    assert [s.text for s in spans] == ["Keep one.", "Keep two."]
+    assert all(text[s.start:s.end] == s.text for s in spans)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400))
+def test_sentence_offsets_hold_for_any_text(text):
+    for span in split_sentences(text):
+        assert text[span.start:span.end] == span.text
+        assert span.text.strip() == span.text and span.text
