@@ -26,7 +26,7 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
     "corpus_dir": ("RAG_CORPUS_DIR", str(PROJECT_ROOT / "seeds"), Path,
                    "Reports indexed by default (and on first question if nothing is indexed)."),
     "llm": ("RAG_LLM", "local", str, "Model spec: local, local:NAME, gguf:PATH, openai:MODEL, "
-            "openai-compatible:MODEL, ollama:MODEL, extractive."),
+            "openai-compatible:MODEL, ollama:MODEL."),
     "embeddings": ("RAG_EMBEDDINGS", "local:all-minilm-l6-v2", str,
                    "Embedding spec: local:all-minilm-l6-v2 or openai:MODEL."),
     "collection": ("RAG_COLLECTION", "reports", str, "Chroma collection name."),

@@ -104,14 +104,20 @@ def speaker(sentence: str, position: int) -> str | None:
 UNATTRIBUTED = "not attributed"
 
 
+def is_quantity_question(question: str) -> bool:
+    """Whether a question asks about numbers of troops, units and the like."""
+    return bool(_QUANTITY_QUESTION.search(question))
+
+
 def find_conflicts(question: str, answer: str, evidence: list[Evidence]) -> list[Conflict]:
     """Disagreements on quantities in ``evidence``.
 
     Only for a question about quantities, or an answer that states a figure of that unit:
     "Where will the troops arrive?" answered "in Kursk" lists no troop numbers.
     """
-    asked = bool(_QUANTITY_QUESTION.search(question))
+    asked = is_quantity_question(question)
     answered_units = {f.unit for f in figures(answer)}
+    named = {unit for word, unit in _UNITS.items() if re.search(rf"\b{word}\b", question, re.I)}
     by_unit: dict[str, list[Claim]] = {}
     for ev in evidence:
         for fig in figures(ev.text):
@@ -128,7 +134,7 @@ def find_conflicts(question: str, answer: str, evidence: list[Evidence]) -> list
                                 attributed_to=who, source=ev.source, title=ev.title, n=ev.n))
     conflicts = []
     for unit, claims in by_unit.items():
-        if not (asked or unit in answered_units):
+        if not (asked or unit in answered_units) or (named and unit not in named):
             continue
         if len({c.number for c in claims}) >= 2 and len({c.source for c in claims}) >= 2:
             claims.sort(key=lambda c: (c.number, c.n))
