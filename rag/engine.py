@@ -29,6 +29,7 @@ from rag.errors import InputError, ModelError, RagError
 from rag.evidence import format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.retrieve import hybrid_search
+from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo, report_path
 from rag.text import read_text
 from rag.types import Answer
@@ -60,7 +61,7 @@ def check_history(history: History | None, settings: Settings) -> History:
             raise InputError(f"History message {i} must be {{\"role\": \"user\"|\"assistant\", "
                              f"\"content\": \"...\"}}.")
         clean.append({"role": msg["role"], "content": msg["content"][:4000]})
-    return clean[-settings.max_history_messages:]
+    return clean
 
 
 def _leaks_system_prompt(answer: str, system: str, span: int = 8) -> bool:
@@ -143,10 +144,16 @@ class Engine:
         """Validate now (errors raise here), then stream the answer."""
         question = check_question(question, self.settings)
         history = check_history(history, self.settings)
+        warnings = []
+        cap = self.settings.max_history_messages
+        if len(history) > cap:
+            history = history[-cap:]
+            warnings.append(f"Only the last {cap} messages of the conversation were used "
+                            f"(RAG_MAX_HISTORY).")
         k = k or self.settings.k
         if not 1 <= k <= 50:
             raise InputError(f"k={k} is out of range; use 1 to 50.")
-        return AnswerStream(self._run(question, history, k))
+        return AnswerStream(self._run(question, history, k, warnings))
 
     def condense(self, question: str, history: History) -> str:
         """Rewrite a follow-up into a standalone question using the chat history."""
@@ -173,7 +180,8 @@ class Engine:
         base.refusal_reason = reason
         return base
 
-    def _run(self, question: str, history: History, k: int) -> Iterator[str]:
+    def _run(self, question: str, history: History, k: int,
+             warnings: list[str]) -> Iterator[str]:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         self.ensure_indexed()
@@ -184,10 +192,16 @@ class Engine:
         timings["retrieve"] = (time.perf_counter() - t) * 1000
         result = Answer(question=question, answer="", answerable=True,
                         passages=retrieval.passages, model=self.model_name,
-                        standalone_question=standalone, timings_ms=timings)
+                        standalone_question=standalone, timings_ms=timings,
+                        warnings=warnings)
+
+        error: Exception | None = None  # set when the model's stream fails part-way
 
         def finish() -> Answer:
             timings["total"] = (time.perf_counter() - t0) * 1000
+            if error is not None and not result.answerable:  # cut part-way, then refused
+                result.complete = False
+                result.refusal_reason = f"{result.refusal_reason}; the answer was cut off: {error}"
             return result
 
         if retrieval.best_dense < self.settings.min_relevance:
@@ -206,8 +220,9 @@ class Engine:
             return finish()
 
         t = time.perf_counter()
-        text, finish_reason, error = "", None, None
-        held = ""  # text held back while it could still be the refusal sentinel
+        raw, finish_reason = "", None
+        sanitizer = StreamSanitizer()  # no link or image reaches the screen, even mid-stream
+        maybe_sentinel = True  # hold text back while it could still be the refusal sentinel
         try:
             for chunk in self._answer_chain.stream(
                     {"evidence": format_evidence(result.evidence), "question": standalone}):
@@ -217,48 +232,54 @@ class Engine:
                 piece = chunk.text
                 if not piece:
                     continue
-                text += piece
-                if held is not None:
-                    held += piece
-                    if SENTINEL.startswith(held.strip().upper()[:len(SENTINEL)]) and \
-                            len(held.strip()) <= len(SENTINEL):
+                raw += piece
+                if maybe_sentinel:
+                    head = raw.strip().upper()
+                    if len(head) <= len(SENTINEL) and SENTINEL.startswith(head):
                         continue
-                    piece, held = held, None
-                yield piece
+                    maybe_sentinel, piece = False, raw
+                out = sanitizer.feed(piece)
+                if out:
+                    yield out
         except Exception as exc:  # a provider failure; partial text is kept, marked incomplete
             from rag.llms import provider_error
 
             error = exc if isinstance(exc, RagError) else provider_error(exc, self.model_name)
-            if not text:
+            if not raw:
                 raise error from exc
         timings["generate"] = (time.perf_counter() - t) * 1000
 
-        if text.strip().upper().startswith(SENTINEL) or not text.strip():
+        if raw.strip().upper().startswith(SENTINEL) or not raw.strip():
             self._refuse(result, "the model found no answer in the evidence")
             return finish()
-        if _leaks_system_prompt(text, self.system_prompt):
+        if _leaks_system_prompt(raw, self.system_prompt):
             self._refuse(result, "the answer repeated the instructions and was withdrawn")
             return finish()
-        clean, cites = citations.resolve(text, result.evidence, self.original_text)
+        tail = sanitizer.flush()
+        if tail:
+            yield tail
+        clean, cites = citations.resolve(sanitizer.shown, result.evidence, self.original_text)
         if not cites:
             self._refuse(result, "no cited evidence could be verified in the reports")
             return finish()
         result.answer, result.citations = clean, cites
         result.conflicts = conflicts.find_conflicts(standalone, clean, result.evidence)
+        notes = []
         if result.conflicts:
-            note = "\n\n" + conflicts.describe(result.conflicts)
-            result.answer += note
-            yield note
-            _, extra = citations.resolve(note, result.evidence, self.original_text)
+            notes.append(conflicts.describe(result.conflicts))
+            _, extra = citations.resolve(notes[-1], result.evidence, self.original_text)
             known = {c.n for c in result.citations}
             result.citations += [c for c in extra if c.n not in known]
         if error is not None:
             result.complete = False
             result.refusal_reason = None
-            result.answer += f"\n\n[Incomplete answer: {error}]"
+            notes.append(f"[Incomplete answer: {error}]")
         elif finish_reason == "length":
             result.complete = False
-            result.answer += "\n\n[Cut at the answer-length limit (RAG_MAX_TOKENS).]"
+            notes.append("[Cut at the answer-length limit (RAG_MAX_TOKENS).]")
+        for note in notes:
+            result.answer += "\n\n" + note
+            yield "\n\n" + note
         return finish()
 
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from rag.bm25 import tokenize
 from rag.conflicts import figures, is_quantity_question
+from rag.safety import looks_like_instruction
 from rag.text import split_sentences
 from rag.types import Evidence, Passage
 
@@ -22,13 +23,17 @@ _PRONOUN_START = re.compile(r"^(he|she|they|it|this|these|those|that|his|her|the
 
 
 def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int, str]]:
-    """Unique sentences of the passages as (passage, start, end, text), offsets in the file."""
+    """Unique sentences of the passages as (passage, start, end, text), offsets in the file.
+
+    Sentences that address the assistant ("ignore previous instructions ...") are left out:
+    reports are data, and such text is never shown to the model.
+    """
     seen: set[tuple[str, int]] = set()
     out = []
     for p in passages:
         for s in split_sentences(p.text):
             key = (p.source, p.start + s.start)
-            if key not in seen and len(s.text.split()) >= 3:
+            if key not in seen and len(s.text.split()) >= 3 and not looks_like_instruction(s.text):
                 seen.add(key)
                 out.append((p, p.start + s.start, p.start + s.end, s.text))
     return out

@@ -124,6 +124,7 @@ class Answer:
     standalone_question: str = ""
     refusal_reason: str | None = None
     complete: bool = True  # False when a stream was cut before the model finished
+    warnings: list[str] = field(default_factory=list)  # e.g. history trimmed to its cap
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -148,5 +149,6 @@ class Answer:
             "standalone_question": self.standalone_question,
             "refusal_reason": self.refusal_reason,
             "complete": self.complete,
+            "warnings": self.warnings,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
