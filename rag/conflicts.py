@@ -110,14 +110,16 @@ def is_quantity_question(question: str) -> bool:
 
 
 def find_conflicts(question: str, answer: str, evidence: list[Evidence]) -> list[Conflict]:
-    """Disagreements on quantities in ``evidence``.
+    """Disagreements on quantities in ``evidence`` that the question or the answer is about.
 
-    Only for a question about quantities, or an answer that states a figure of that unit:
-    "Where will the troops arrive?" answered "in Kursk" lists no troop numbers.
+    A unit counts when the question names it ("How many troops ...") or the answer states a
+    figure in it ("How large is the force?" answered "12,000 soldiers"). "Where will the
+    troops arrive?" answered "in Kursk" is not about a quantity, and "How many visitors came?"
+    is not about troops: neither lists troop figures.
     """
-    asked = is_quantity_question(question)
     answered_units = {f.unit for f in figures(answer)}
     named = {unit for word, unit in _UNITS.items() if re.search(rf"\b{word}\b", question, re.I)}
+    wanted = answered_units | (named if is_quantity_question(question) else set())
     by_unit: dict[str, list[Claim]] = {}
     for ev in evidence:
         for fig in figures(ev.text):
@@ -134,7 +136,7 @@ def find_conflicts(question: str, answer: str, evidence: list[Evidence]) -> list
                                 attributed_to=who, source=ev.source, title=ev.title, n=ev.n))
     conflicts = []
     for unit, claims in by_unit.items():
-        if not (asked or unit in answered_units) or (named and unit not in named):
+        if unit not in wanted:
             continue
         if len({c.number for c in claims}) >= 2 and len({c.source for c in claims}) >= 2:
             claims.sort(key=lambda c: (c.number, c.n))

@@ -1,0 +1,276 @@
+"""The browser chat: ``streamlit run app.py``. Rendering only; answers come from ``rag.engine``.
+
+Every piece of report, question or model text goes through ``rag.ui`` escaping before it
+reaches ``st.markdown``; no HTML is ever rendered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from rag import ui
+from rag.config import Settings
+from rag.engine import Engine
+from rag.errors import RagError
+from rag.llms import canonical
+from rag.store import ReportStore
+
+st.set_page_config(page_title="Reports chat")  # no icon: a Material icon favicon is fetched online
+
+
+@st.cache_resource(show_spinner="Opening the report index…")
+def get_store(settings: Settings) -> ReportStore:
+    return ui.make_store(settings)
+
+
+@st.cache_resource(show_spinner="Loading the model (once)…")
+def get_engine(spec: str, settings: Settings) -> Engine:
+    engine = ui.make_engine(spec, settings, get_store(settings))
+    engine.ensure_indexed()
+    ui.warm_up(engine)
+    return engine
+
+
+def new_chat() -> None:
+    st.session_state.messages = []
+
+
+def save_feedback(message_id: str, settings: Settings) -> None:
+    msg = next((m for m in st.session_state.messages if m.id == message_id), None)
+    if msg is not None and msg.answer is not None:
+        ui.write_feedback(settings, msg.answer, st.session_state.get(f"fb-{message_id}"),
+                          message_id)
+        st.toast("Thanks, your feedback was saved.", icon=":material/check:")
+
+
+def remove_chosen(store: ReportStore, settings: Settings) -> None:
+    source = st.session_state.get("remove_choice")
+    if source:
+        try:
+            n = ui.remove_report(store, settings, source)
+            st.session_state.corpus_note = ("success", f"Removed {source} ({n} chunks).")
+        except RagError as exc:
+            st.session_state.corpus_note = ("error", str(exc))
+
+
+# -- sidebar ------------------------------------------------------------------------------
+def model_picker(settings: Settings) -> str:
+    choices = ui.model_choices(settings)
+    labels = {c.spec: c.label for c in choices if c.available}
+    current = canonical(settings.llm)
+    labels.setdefault(current, current)
+    specs = list(labels)
+    spec = st.selectbox("Model", specs, index=specs.index(current), format_func=labels.get,
+                        key="model", label_visibility="collapsed")
+    missing = [c for c in choices if not c.available]
+    if missing:
+        with st.expander("Other providers", icon=":material/key:", type="compact"):
+            for c in missing:
+                st.caption(ui.escape_markdown(c.hint))
+    return spec
+
+
+def corpus_panel(store: ReportStore, settings: Settings) -> None:
+    listing = st.container()
+    with st.form("upload", clear_on_submit=True, border=False):
+        files = st.file_uploader("Add reports (.txt, .md, .html)", type=list(ui.UPLOAD_TYPES),
+                                 accept_multiple_files=True, key="uploads")
+        submitted = st.form_submit_button("Index uploaded reports", icon=":material/upload:")
+    if submitted and files:
+        bar = st.progress(0.0, text="Indexing…")
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.progress(done / total if total else 1.0,
+                         text=f"Indexing {name}" if name else "Indexed")
+
+        try:
+            summary = ui.index_uploads(store, settings, [(f.name, f.getvalue()) for f in files],
+                                       progress)
+            new = summary.added + summary.updated + summary.unchanged
+            if new:
+                st.success(ui.escape_markdown("Indexed: " + ", ".join(new)))
+            for path, reason in summary.skipped:
+                st.warning(ui.escape_markdown(f"{Path(path).name}: {reason}"))
+        except RagError as exc:
+            st.error(ui.escape_markdown(str(exc)))
+    with listing:  # filled after an upload, so that the list includes it
+        note = st.session_state.pop("corpus_note", None)
+        if note:
+            (st.success if note[0] == "success" else st.error)(ui.escape_markdown(note[1]))
+        sources = store.sources()
+        st.caption(f"{len(sources)} reports indexed")
+        if not sources:
+            return
+        with st.container(height=300 if len(sources) > 4 else "content", key="corpus"):
+            st.markdown("\n".join(
+                f"- {ui.escape_inline(s.title)}  \n"
+                f"  :gray[{ui.escape_inline(s.publisher or s.source)}"
+                f" · {s.chunks} chunk{'s' if s.chunks != 1 else ''}]" for s in sources))
+        titles = {s.source: s.title for s in sources}
+        with st.expander("Remove a report", icon=":material/delete:", type="compact"):
+            st.selectbox("Report", list(titles), index=None, key="remove_choice",
+                         format_func=lambda s: f"{titles.get(s, s)} ({s})",
+                         placeholder="Choose a report", label_visibility="collapsed")
+            st.button("Remove from the index", on_click=remove_chosen, args=(store, settings),
+                      disabled=not st.session_state.get("remove_choice"))
+
+
+# -- one message ---------------------------------------------------------------------------
+def show_report(store: ReportStore, msg_id: str, c) -> None:
+    expander = st.expander(f"Full report: {ui.escape_inline(c.source)}",
+                           key=f"report-{msg_id}-{c.n}", on_change="rerun",
+                           icon=":material/article:", type="compact")
+    with expander:
+        if not expander.open:
+            return
+        text = ui.report_text(store, c.source)
+        if text is None:
+            st.info("This report's file is no longer available.")
+        elif text[c.start:c.end] != c.quote:
+            st.warning("The report changed after this answer; the quote is no longer there.")
+            st.markdown(ui.highlight_markdown(text, 0, 0))
+        else:
+            st.caption(ui.escape_markdown(f"{c.source}, characters {c.start}-{c.end}; "
+                                          f"the quote is highlighted."))
+            with st.container(key=f"fulltext-{msg_id}-{c.n}"):
+                st.markdown(ui.highlight_markdown(text, c.start, c.end))
+
+
+def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> None:
+    if msg.error is not None:
+        st.error(ui.escape_markdown(msg.error), icon=":material/error:")
+        return
+    answer = msg.answer
+    if not answer.answerable:
+        with st.container(key=f"refusal-{msg.id}"):
+            st.warning(ui.escape_markdown(answer.answer), icon=":material/search_off:")
+            if answer.refusal_reason:
+                st.caption(ui.escape_markdown(f"Why: {answer.refusal_reason}."))
+            titles = [s.title for s in store.sources()]
+            if titles:
+                st.markdown("The reports cover:\n" + "\n".join(
+                    f"- {ui.escape_inline(t)}" for t in titles[:12]))
+    else:
+        with st.container(key=f"answer-{msg.id}"):
+            st.markdown(ui.answer_markdown(answer.answer))
+        if answer.conflicts:
+            st.markdown("**The reports disagree**")
+            st.dataframe(ui.conflict_rows(answer), hide_index=True, column_config={
+                "Figure": st.column_config.TextColumn(width="small"),
+                "Source": st.column_config.TextColumn(width="small"),
+                "Report": st.column_config.TextColumn(width="large")})
+        if answer.citations:
+            st.markdown("**Sources**")
+        for c in answer.citations:
+            with st.container(key=f"cite-{msg.id}-{c.n}"):
+                st.markdown(ui.source_label(c.n, c.title, c.publisher))
+                with st.container(key=f"quote-{msg.id}-{c.n}"):
+                    st.markdown("> " + ui.escape_inline(c.quote))
+                show_report(store, msg.id, c)
+    if answer.passages:
+        with st.expander(f"Retrieved passages ({len(answer.passages)})", type="compact",
+                         icon=":material/manage_search:"):
+            if answer.standalone_question and answer.standalone_question != answer.question:
+                st.caption(ui.escape_markdown(f"Searched for: {answer.standalone_question}"))
+            st.dataframe(ui.passage_rows(answer), hide_index=True)
+            with st.container(key=f"timings-{msg.id}"):
+                st.caption("Timings: " + " · ".join(f"{k.replace('_', ' ')} {v / 1000:.2f} s"
+                                                     for k, v in answer.timings_ms.items()))
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    with left:
+        st.feedback("thumbs", key=f"fb-{msg.id}", on_change=save_feedback, args=(msg.id, settings))
+    seconds = answer.timings_ms.get("total", 0) / 1000
+    right.caption(ui.escape_markdown(f"{answer.model} · {seconds:.1f} s"))
+
+
+def ask(question: str, engine: Engine | None, engine_error: str | None, k: int) -> ui.ChatMessage:
+    """Stream the answer into the page; returns the assistant message to keep."""
+    if engine is None:
+        return ui.ChatMessage("assistant", engine_error, error=engine_error)
+    status = st.empty()
+    live = st.empty()
+    try:
+        stream = engine.stream(question, ui.history(st.session_state.messages[:-1]), k=k)
+        status.caption("Searching the reports and reading the evidence…")
+
+        def pieces():
+            parts = iter(stream)
+            try:
+                for i, piece in enumerate(parts):
+                    if i == 0:
+                        status.empty()
+                    yield ui.escape_markdown(piece)  # per character, so pieces compose
+            finally:
+                parts.close()
+
+        with live.container(key="streaming"):
+            st.write_stream(pieces())
+        answer = stream.answer
+    except RagError as exc:
+        return ui.ChatMessage("assistant", str(exc), error=str(exc))
+    except Exception as exc:  # an unexpected failure must not end the chat
+        text = f"Something went wrong ({type(exc).__name__}: {exc}). Try again."
+        return ui.ChatMessage("assistant", text, error=text)
+    finally:
+        status.empty()
+        live.empty()
+    return ui.ChatMessage("assistant", answer.answer, answer=answer)
+
+
+# -- the page ------------------------------------------------------------------------------
+def main() -> None:
+    try:
+        settings = Settings.resolve()
+        store = get_store(settings)
+    except RagError as exc:
+        st.error(ui.escape_markdown(str(exc)), icon=":material/error:")
+        st.stop()
+    st.session_state.setdefault("messages", [])
+    messages: list[ui.ChatMessage] = st.session_state.messages
+
+    with st.sidebar:
+        left, right = st.columns(2)
+        left.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch")
+        download = right.empty()
+        st.subheader("Model", anchor=False)
+        spec = model_picker(settings)
+        engine, engine_error = None, None
+        try:
+            engine = get_engine(spec, settings)
+        except RagError as exc:
+            engine_error = str(exc)
+            st.error(ui.escape_markdown(engine_error))
+        st.subheader("Retrieval", anchor=False)
+        k = st.slider("Passages retrieved (k)", 1, 20, min(settings.k, 20), key="k",
+                      help="How many report passages are retrieved for each question.")
+        st.subheader("Reports", anchor=False)
+        corpus_panel(store, settings)
+
+    st.title("Reports chat", anchor=False)
+    st.caption("Answers come only from the indexed news reports. Each claim cites a numbered "
+               "source whose quote is checked against the report.")
+    for msg in messages:
+        with st.chat_message(msg.role):
+            if msg.role == "user":
+                st.markdown(ui.escape_markdown(msg.content))
+            else:
+                show_answer(msg, store, settings)
+
+    if question := st.chat_input("Ask about the reports"):
+        messages.append(ui.ChatMessage("user", question))
+        with st.chat_message("user"):
+            st.markdown(ui.escape_markdown(question))
+        with st.chat_message("assistant"):
+            reply = ask(question, engine, engine_error, k)
+            messages.append(reply)
+            show_answer(reply, store, settings)
+
+    download.download_button("Download", ui.to_markdown(messages, spec), "conversation.md",
+                             mime="text/markdown", icon=":material/download:", width="stretch",
+                             disabled=not messages, help="The conversation as Markdown, "
+                             "with each answer's sources and quotes.")
+
+
+main()

@@ -1,0 +1,38 @@
+"""What the Streamlit app (``app.py``) needs besides rendering: pure Python, testable alone.
+
+- ``render``        untrusted text as escaped Markdown; the quote highlight; table rows
+- ``models``        building the store, models and engines; the model choices offered
+- ``corpus``        uploads with safe names, indexing and removing reports, report text
+- ``conversation``  chat messages, the engine's history, the Markdown export
+- ``feedback``      ratings appended to ``RAG_DATA_DIR/feedback.jsonl``
+
+Nothing here imports Streamlit, loads a model or opens a database at import time.
+"""
+
+from rag.ui.conversation import ChatMessage, history, to_markdown
+from rag.ui.corpus import (
+    UPLOAD_TYPES,
+    index_uploads,
+    remove_report,
+    report_text,
+    safe_upload_name,
+)
+from rag.ui.feedback import write_feedback
+from rag.ui.models import ModelChoice, make_engine, make_store, model_choices, warm_up
+from rag.ui.render import (
+    answer_markdown,
+    conflict_rows,
+    escape_inline,
+    escape_markdown,
+    highlight_markdown,
+    passage_rows,
+    source_label,
+)
+
+__all__ = [
+    "UPLOAD_TYPES", "ChatMessage", "ModelChoice", "answer_markdown", "conflict_rows",
+    "escape_inline", "escape_markdown", "highlight_markdown", "history",
+    "index_uploads", "make_engine", "make_store", "model_choices", "passage_rows",
+    "remove_report", "report_text", "safe_upload_name", "source_label", "to_markdown", "warm_up",
+    "write_feedback",
+]

@@ -1,0 +1,94 @@
+r"""Untrusted text (reports, questions, model output) as Markdown that can only show text.
+
+The app never passes ``unsafe_allow_html``, so Streamlit shows raw HTML as text; but its
+Markdown still renders links, images, ``:color[...]`` directives, math and bare URLs. So
+every ASCII punctuation character is backslash-escaped (CommonMark allows that for all of
+them), and where GitHub-style autolinking would still fire on plain text (``://``, ``www.``,
+``@``) an invisible word joiner (U+2060) is inserted:
+
+    >>> escape_markdown("**hi** <b>")
+    '\\*\\*hi\\*\\* \\<b\\>'
+
+Highlights and citation badges are added *after* escaping, by this module only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.types import Answer
+
+WORD_JOINER = "\u2060"
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+_MARKER = re.compile(r"\\\[(\d+)\\\]")  # an escaped citation marker: \[3\]
+HIGHLIGHT = "orange-background"
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as Markdown that renders as exactly this text (plus invisible word joiners)."""
+    return _PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, text))
+
+
+def escape_inline(text: str) -> str:
+    """Escaped, on one line: for labels, quotes and table-like lines."""
+    return escape_markdown(" ".join(text.split()))
+
+
+def answer_markdown(text: str) -> str:
+    """An answer with its citation markers ``[n]`` shown as badges; everything else escaped.
+
+    Paragraphs are kept; single newlines become line breaks.
+    """
+    lines = [escape_markdown(line.strip()) for line in text.split("\n")]
+    return _MARKER.sub(r":blue-badge[\1]", "  \n".join(lines))
+
+
+def highlight_markdown(text: str, start: int, end: int, context: int = 20_000) -> str:
+    r"""The report ``text`` with ``text[start:end]`` highlighted, as escaped Markdown.
+
+    Lines are kept as line breaks (blank lines as paragraphs); a span across lines is
+    highlighted on each line. A very long report is cut to ``context`` characters on
+    each side of the span, with "…" where it was cut.
+
+        >>> highlight_markdown("Peskov denied it. Kyiv agreed.", 0, 17)
+        ':orange-background[Peskov denied it\\.] Kyiv agreed\\.'
+    """
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    lo, hi = max(0, start - context), min(len(text), end + context)
+    lines, pos = [], lo
+    for line in text[lo:hi].split("\n"):
+        a, b = pos, pos + len(line)
+        pos = b + 1
+        a += len(line) - len(line.lstrip())  # leading spaces would start a code block
+        b = max(a, b - (len(line) - len(line.rstrip())))
+        s, e = max(a, start), min(b, end)
+        if s < e and text[s:e].strip():
+            lines.append(escape_markdown(text[a:s]) + f":{HIGHLIGHT}["
+                         + escape_markdown(text[s:e]) + "]" + escape_markdown(text[e:b]))
+        else:
+            lines.append(escape_markdown(text[a:b]))
+    body = "  \n".join(lines)
+    return ("… " if lo > 0 else "") + body + (" …" if hi < len(text) else "")
+
+
+def conflict_rows(answer: Answer) -> list[dict[str, str]]:
+    """One row per figure when reports disagree: what was claimed, who said it, where."""
+    return [{"Figure": f"{claim.value} {conflict.unit}", "Said by": claim.attributed_to,
+             "Source": f"[{claim.n}]", "Report": claim.title}
+            for conflict in answer.conflicts for claim in conflict.claims]
+
+
+def passage_rows(answer: Answer) -> list[dict[str, object]]:
+    """The retrieved passages, best first, with their scores (for the "why" view)."""
+    return [{"#": i, "Report": p.source, "Fused score": round(p.score, 4),
+             "Cosine": None if p.dense is None else round(p.dense, 3),
+             "Keyword": None if p.keyword is None else round(p.keyword, 3),
+             "Passage": " ".join(p.text.split())}
+            for i, p in enumerate(answer.passages, 1)]
+
+
+def source_label(n: int, title: str, publisher: str | None) -> str:
+    """``[n] Title · Publisher`` as Markdown (badge, escaped title, italic publisher)."""
+    who = f" · *{escape_inline(publisher)}*" if publisher else ""
+    return f":blue-badge[{n}] **{escape_inline(title)}**{who}"
