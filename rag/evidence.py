@@ -53,7 +53,7 @@ def select_evidence(question: str, passages: list[Passage], embeddings, limit: i
     # conflict check) needs, even when phrased unlike the question.
     figure_bonus = 0.15 if is_quantity_question(question) else 0.0
     scores = []
-    for (p, _s, _e, text), cos in zip(cands, cosine):
+    for (p, _s, _e, text), cos in zip(cands, cosine, strict=True):
         terms = set(tokenize(text))
         overlap = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
         bonus = figure_bonus if figure_bonus and figures(text) else 0.0

@@ -9,7 +9,7 @@ A missing variable is an error (never a silently empty prompt).
 from __future__ import annotations
 
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from rag.config import PROJECT_ROOT
@@ -18,7 +18,7 @@ from rag.errors import ConfigError
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str, folder: Path = PROMPTS_DIR) -> str:
     """The text of ``prompts/<name>.txt``."""
     path = folder / f"{name}.txt"

@@ -214,8 +214,9 @@ class ReportStore:
         except Exception as exc:
             raise StoreError(f"Vector search failed ({exc}); re-index with "
                              f"`python -m rag ingest --reset` if the store is damaged.") from exc
-        return [(i, d, m, 1.0 - float(dist)) for i, d, m, dist in
-                zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])]
+        rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
+                   strict=True)
+        return [(i, d, m, 1.0 - float(dist)) for i, d, m, dist in rows]
 
 
 def report_path(info: SourceInfo) -> Path | None:

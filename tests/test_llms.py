@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ConfigError, ModelFileError, UnknownSpecError
-from rag.llms import build_chat_model, canonical, provider_error
-from rag.llms import local_models
+from rag.llms import build_chat_model, canonical, local_models, provider_error
 from rag.llms.local_models import LocalModel, ensure_model, verify
 from tests.conftest import make_settings
 
