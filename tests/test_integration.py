@@ -82,3 +82,17 @@ def test_cli_reports_bad_input_clearly(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rag", "ask", "hi", "--llm", "gpt5"],
                           capture_output=True, text=True, env=env, timeout=300, cwd=SEEDS.parent)
     assert proc.returncode == 2 and "Valid forms" in proc.stderr
+
+
+def test_terminal_chat_streams_answers_and_survives_bad_input(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_", "CHROMA_"))}
+    env.update(RAG_DATA_DIR=str(tmp_path), HF_HUB_OFFLINE="1")
+    script = "Who is Kim Jong Gyu?\n" + "x" * 1200 + "\nAnd what did he call the reports?\n/quit\n"
+    proc = subprocess.run([sys.executable, "-m", "rag", "chat", "--llm", "local:qwen2.5-coder-0.5b"],
+                          input=script, capture_output=True, text=True, env=env, timeout=600,
+                          cwd=SEEDS.parent)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert out.count("bot> ") == 2  # two answers; the over-long question got an error instead
+    assert "[error]" in out and "RAG_MAX_QUESTION_CHARS" in out
+    assert "Sources:" in out and "Kim Jong Gyu" in out
