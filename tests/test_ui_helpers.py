@@ -230,3 +230,12 @@ def test_two_tabs_asking_the_embedded_model_at_once_both_get_answers(tmp_path, s
         t.join(timeout=300)
     assert not errors and set(results) == {"a", "b"}
     assert all(isinstance(a, Answer) and a.answer for a in results.values())
+
+
+def test_too_many_uploads_at_once_is_a_clear_error(tmp_path):
+    from rag.ui.corpus import MAX_UPLOADS, index_uploads
+
+    files = [(f"r{i}.txt", b"Seoul said 2,000 troops moved.") for i in range(MAX_UPLOADS + 1)]
+    with pytest.raises(InputError, match="smaller batches"):
+        index_uploads(None, make_settings(tmp_path), files)
+    assert not (tmp_path / "uploads").exists()  # nothing was written

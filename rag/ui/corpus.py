@@ -23,6 +23,7 @@ from rag.text import read_text
 
 UPLOAD_TYPES = ("txt", "md", "html", "htm")
 _MAX_NAME = 100
+MAX_UPLOADS = 20  # files per upload batch
 
 
 def safe_upload_name(name: str) -> str:
@@ -64,6 +65,9 @@ def save_upload(name: str, data: bytes, settings: Settings, taken: set[str] = fr
 def index_uploads(store: ReportStore, settings: Settings, files: list[tuple[str, bytes]],
                   progress: Progress | None = None) -> IngestSummary:
     """Save uploaded ``(name, bytes)`` files and index them; refused files are not kept."""
+    if len(files) > MAX_UPLOADS:
+        raise InputError(f"{len(files)} files at once is over the limit of {MAX_UPLOADS}; "
+                         f"upload them in smaller batches.")
     uploads = settings.uploads_dir.resolve()
     taken = {info.source for info in store.sources()
              if not (info.path and Path(info.path).resolve().parent == uploads)}
