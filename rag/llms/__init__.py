@@ -60,7 +60,7 @@ def build_chat_model(spec: str, settings: Settings) -> BaseChatModel:
             raise ModelFileError(f"No GGUF file at {path}; check the path in --llm / RAG_LLM.")
         return _llama(str(path), path.name, settings, 4096)
     if provider in ("openai", "openai-compatible", "ollama"):
-        from langchain_openai import ChatOpenAI
+        from rag.llms.openai_compatible import StrictChatOpenAI
 
         if provider == "openai":
             key = settings.require("openai_api_key", f"The model {spec}")
@@ -71,9 +71,9 @@ def build_chat_model(spec: str, settings: Settings) -> BaseChatModel:
         else:
             base_url = settings.ollama_base_url.rstrip("/") + "/v1"
             key = "ollama"
-        return ChatOpenAI(model=name, api_key=key, base_url=base_url, temperature=0,
-                          max_tokens=settings.max_tokens, timeout=settings.llm_timeout,
-                          max_retries=settings.llm_retries, streaming=True)
+        return StrictChatOpenAI(model=name, api_key=key, base_url=base_url, temperature=0,
+                                max_tokens=settings.max_tokens, timeout=settings.llm_timeout,
+                                max_retries=settings.llm_retries, streaming=True)
     raise _unknown(spec, f"unknown provider {provider!r}")
 
 
