@@ -57,8 +57,9 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
     """The ``k`` best passages for ``query``; see the module docstring."""
     fetch_k = fetch_k or max(20, 4 * k)
     vector = store.embeddings.embed_query(query)
-    dense = store.dense_search(vector, fetch_k)
-    snapshot = store.keyword_snapshot()
+    count = store.count()
+    dense = store.dense_search(vector, fetch_k, count)
+    snapshot = store.keyword_snapshot(count)
     keyword = snapshot.index.top(query, fetch_k)
 
     fused: dict[str, float] = {}
