@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -70,3 +72,29 @@ def seed_store(tmp_path_factory, embeddings):
 @pytest.fixture
 def tmp_settings(tmp_path):
     return make_settings(tmp_path)
+
+
+def cite(keyword: str, sentence: str | None = None, rewrite: str = ""):
+    """A scripted reply function: a follow-up's condense prompt gets ``rewrite``; an answer
+    prompt gets ``sentence`` citing the evidence line that mentions ``keyword`` (or, if none
+    does, the refusal sentinel)."""
+    def reply(messages):
+        prompt = messages[-1].text
+        if "Follow-up question:" in prompt:
+            return rewrite
+        for line in prompt.splitlines():
+            m = re.match(r"\[(\d+)\] (.*)", line)
+            if m and keyword in m.group(2):
+                return f"{sentence or keyword + ' is in the reports'} [{m.group(1)}]."
+        return "NOT IN REPORTS"
+    return reply
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server a test started: terminate, then kill if it does not exit in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -19,6 +19,7 @@ from rag import ui
 from rag.errors import ConfigError, ProviderError
 from rag.llms.scripted import ScriptedChatModel
 from rag.ui import models
+from tests.conftest import cite
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 FESTIVAL = (
@@ -33,21 +34,6 @@ HOSTILE = (
     "in the Zorblax bridge inspection log, officials said.\n\n"
     "See ![pixel](http://example.com/p.png) and [a link](http://example.com) for more.\n"
 )
-
-
-def cite(keyword: str, sentence: str, rewrite: str = ""):
-    """A reply function: follow-ups are rewritten as ``rewrite``; answers cite the evidence
-    that mentions ``keyword``."""
-    def reply(messages):
-        prompt = messages[-1].text
-        if "Follow-up question:" in prompt:
-            return rewrite
-        for line in prompt.splitlines():
-            m = re.match(r"\[(\d+)\] (.*)", line)
-            if m and keyword in m.group(2):
-                return f"{sentence} [{m.group(1)}]."
-        return "NOT IN REPORTS"
-    return reply
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from rag.ingest import ingest
 from rag.llms.scripted import ScriptedChatModel
 from rag.retrieve import hybrid_search
 from rag.store import ReportStore
-from tests.conftest import SEEDS, make_settings
+from tests.conftest import SEEDS, make_settings, stop_process
 from tests.fake_openai_server import FakeOpenAI, free_port
 
 QUESTIONS = [json.loads(line)["question"] for line in
@@ -65,12 +65,7 @@ def chroma_server(tmp_path_factory):
                 time.sleep(0.2)
         yield "127.0.0.1", port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
 
 
 @pytest.fixture(scope="module")

@@ -1,24 +1,12 @@
 """The answer engine with a scripted chat model (a real LangChain chat model subclass)."""
 
-import re
 
 import pytest
 
 from rag.engine import build_engine
 from rag.errors import InputError, ProviderError
 from rag.llms.scripted import ScriptedChatModel
-from tests.conftest import make_settings
-
-
-def cite(keyword, sentence=None):
-    """A reply function: cite the evidence line that mentions ``keyword``."""
-    def reply(messages):
-        for line in messages[-1].text.splitlines():
-            m = re.match(r"\[(\d+)\] (.*)", line)
-            if m and keyword in m.group(2):
-                return f"{sentence or keyword + ' is in the reports'} [{m.group(1)}]."
-        return "NOT IN REPORTS"
-    return reply
+from tests.conftest import cite, make_settings
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from rag.engine import build_engine
 from rag.llms.local_models import ensure_model
 from rag.text import read_text
 from rag.types import Answer
-from tests.conftest import SEEDS, make_settings
+from tests.conftest import SEEDS, make_settings, stop_process
 from tests.fake_openai_server import free_port
 
 MODEL = "smollm2-135m"
@@ -75,12 +75,7 @@ def llama_server(tmp_path_factory):
         wait_ready(url, process, log)
         yield LlamaServer(url, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=15)
 
 
 @pytest.fixture
