@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -30,8 +29,7 @@ from rag.evidence import format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.retrieve import hybrid_search
 from rag.safety import StreamSanitizer
-from rag.store import ReportStore, SourceInfo, report_path
-from rag.text import read_text
+from rag.store import ReportStore, SourceInfo
 from rag.types import Answer
 
 SENTINEL = "NOT IN REPORTS"
@@ -69,11 +67,6 @@ def _leaks_system_prompt(answer: str, system: str, span: int = 8) -> bool:
     words = re.findall(r"\w+", system.lower())
     text = " ".join(re.findall(r"\w+", answer.lower()))
     return any(" ".join(words[i:i + span]) in text for i in range(len(words) - span + 1))
-
-
-@lru_cache(maxsize=64)
-def _read_original(path: str, mtime_ns: int) -> str:
-    return read_text(Path(path))
 
 
 class AnswerStream:
@@ -123,14 +116,7 @@ class Engine:
 
     def original_text(self, source: str) -> str | None:
         """The current text of a report's file (None if the file is gone)."""
-        info = self.store.source_info(source)
-        path = report_path(info) if info else None
-        if path is None:
-            return None
-        try:
-            return _read_original(str(path), path.stat().st_mtime_ns)
-        except (RagError, OSError):
-            return None
+        return self.store.original_text(source)
 
     # -- answering --------------------------------------------------------------------------
     def answer(self, question: str, history: History | None = None, k: int | None = None) -> Answer:

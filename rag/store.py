@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from langchain_core.embeddings import Embeddings
 
 from rag.bm25 import BM25Index
 from rag.config import Settings
-from rag.errors import EmbeddingMismatchError, StoreError, StoreUnavailableError
+from rag.errors import EmbeddingMismatchError, RagError, StoreError, StoreUnavailableError
+from rag.text import read_text
 from rag.types import Chunk
 
 _PAGE = 5000  # rows per get() call: bounded memory per request on big collections
@@ -188,6 +190,18 @@ class ReportStore:
         return SourceInfo(source, meta.get("title", source), meta.get("publisher") or None,
                           len(page["ids"]), meta.get("path", ""), meta.get("file_sha256", ""))
 
+    def original_text(self, source: str) -> str | None:
+        """The current text of a report's file (for ``.html``, its visible text), or None if
+        the file is gone or unreadable. Cached per file version (path and mtime)."""
+        info = self.source_info(source)
+        path = report_path(info) if info else None
+        if path is None:
+            return None
+        try:
+            return _read_cached(str(path), path.stat().st_mtime_ns)
+        except (RagError, OSError):
+            return None
+
     def keyword_snapshot(self, count: int | None = None) -> KeywordSnapshot:
         """The BM25 index over all chunks; rebuilt only when the collection has changed.
 
@@ -229,3 +243,8 @@ def report_path(info: SourceInfo) -> Path | None:
     if info.path and Path(info.path).is_file():
         return Path(info.path)
     return None
+
+
+@lru_cache(maxsize=64)
+def _read_cached(path: str, mtime_ns: int) -> str:
+    return read_text(Path(path))

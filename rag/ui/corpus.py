@@ -16,10 +16,9 @@ import unicodedata
 from pathlib import Path
 
 from rag.config import Settings
-from rag.errors import InputError, RagError
+from rag.errors import InputError
 from rag.ingest import MAX_FILE_BYTES, IngestSummary, Progress, ingest
-from rag.store import ReportStore, report_path
-from rag.text import read_text
+from rag.store import ReportStore
 
 UPLOAD_TYPES = ("txt", "md", "html", "htm")
 _MAX_NAME = 100
@@ -101,11 +100,4 @@ def remove_report(store: ReportStore, settings: Settings, source: str) -> int:
 
 def report_text(store: ReportStore, source: str) -> str | None:
     """The current text of an indexed report (for ``.html``, its visible text), or None."""
-    info = store.source_info(source)
-    path = report_path(info) if info else None
-    if path is None:
-        return None
-    try:
-        return read_text(path)
-    except (RagError, OSError):
-        return None
+    return store.original_text(source)
