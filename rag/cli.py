@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 from pathlib import Path
 
 from rag.config import Settings
@@ -118,6 +119,13 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warm_up(engine) -> None:
+    try:
+        engine.warm_up()
+    except Exception:  # noqa: BLE001 - the first question reports the same error properly
+        pass
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     engine = _engine(args)
     summary = engine.ensure_indexed()
@@ -125,6 +133,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         print("Indexed: " + summary.lines()[0], file=sys.stderr)
     print(f"Chat about {len(engine.sources())} reports with {engine.model_name}. "
           f"Type a question; /new starts over, /quit leaves.")
+    threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()  # while you type
     history: list[dict[str, str]] = []
     while True:
         try:

@@ -25,7 +25,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from rag import citations, conflicts, prompts
 from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
-from rag.evidence import format_evidence, select_evidence
+from rag.evidence import SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.retrieve import hybrid_search
 from rag.safety import StreamSanitizer
@@ -95,10 +95,20 @@ class Engine:
         self.llm = llm
         self.model_name = model_name
         self.system_prompt = prompts.load("system")
+        self.sentence_vectors = SentenceVectors(store.embeddings)
         self._answer_chain = ChatPromptTemplate.from_messages(
             [("system", self.system_prompt), ("human", prompts.load("answer"))]) | llm
         self._condense_chain = (ChatPromptTemplate.from_messages(
             [("human", prompts.load("condense"))]) | llm | StrOutputParser())
+
+    def warm_up(self) -> None:
+        """Get ready for the first question: load the embedding model and, for an embedded
+        model, its weights and the system prompt (see ``LlamaCppChatModel.warm_up``)."""
+        self.store.embeddings.embed_query("warm up")
+        self.store.keyword_snapshot()
+        warm = getattr(self.llm, "warm_up", None)
+        if callable(warm):
+            warm(self.system_prompt)
 
     # -- corpus -----------------------------------------------------------------------------
     def ingest(self, paths: list[Path] | None = None, progress=None) -> IngestSummary:
@@ -107,7 +117,7 @@ class Engine:
 
     def ensure_indexed(self) -> IngestSummary | None:
         """Index the default corpus when nothing is indexed yet."""
-        if self.store.count() == 0:
+        if not self.store.keyword_snapshot().ids:  # no count(): ~5 ms at 100,000 chunks
             return self.ingest()
         return None
 
@@ -197,8 +207,9 @@ class Engine:
             return finish()
 
         t = time.perf_counter()
-        result.evidence = select_evidence(standalone, retrieval.passages, self.store.embeddings,
-                                          self.settings.max_evidence)
+        result.evidence = select_evidence(standalone, retrieval.passages, self.sentence_vectors,
+                                          self.settings.max_evidence,
+                                          query_vector=retrieval.query_vector)
         timings["evidence"] = (time.perf_counter() - t) * 1000
         if not result.evidence:
             self._refuse(result, "no evidence sentences were found")

@@ -4,12 +4,16 @@ Smaller, sharper evidence is faster (fewer prompt tokens on a 2-core CPU) and be
 (less for a small model to misread). Each candidate sentence is scored by cosine similarity
 to the question plus keyword overlap plus its passage's rank; the best are picked with the
 same per-report discount as retrieval, then shown grouped by report in reading order.
-A sentence that opens with a pronoun ("He described ...") brings the sentence before it.
+A sentence that opens with a personal pronoun ("He described ...") brings the sentence
+before it, so the model can tell who "he" is. "This development ..." or "These troops ..."
+do not: they read well enough alone, and every sentence costs prompt tokens.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -19,7 +23,7 @@ from rag.safety import looks_like_instruction
 from rag.text import split_sentences
 from rag.types import Evidence, Passage
 
-_PRONOUN_START = re.compile(r"^(he|she|they|it|this|these|those|that|his|her|their)\b", re.I)
+_PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|its)\b", re.I)
 
 
 def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int, str]]:
@@ -39,15 +43,56 @@ def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int
     return out
 
 
+class SentenceVectors:
+    """Sentence vectors by text, remembered (least recently used out first), so a follow-up
+    or a question on the same reports embeds only the sentences it has not seen yet."""
+
+    def __init__(self, embeddings, size: int = 8192) -> None:
+        self.embeddings = embeddings
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if missing:
+            fresh = np.asarray(self.embeddings.encode(missing), dtype=np.float32)
+            with self._lock:
+                self._cache.update(zip(missing, fresh, strict=True))
+        with self._lock:
+            rows = []
+            for text in texts:
+                self._cache.move_to_end(text)
+                rows.append(self._cache[text])
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return np.stack(rows)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
 def select_evidence(question: str, passages: list[Passage], embeddings, limit: int,
-                    diversity: float = 0.7) -> list[Evidence]:
-    """Pick up to ``limit`` evidence sentences for ``question``; numbered from 1."""
+                    diversity: float = 0.7, query_vector=None) -> list[Evidence]:
+    """Pick up to ``limit`` evidence sentences for ``question``; numbered from 1.
+
+    ``embeddings``: anything with ``encode(texts) -> unit vectors`` (a
+    :class:`SentenceVectors` cache, or the embedding model itself); ``query_vector``: the
+    question's vector if retrieval already computed it.
+    """
     cands = candidate_sentences(passages)
     if not cands:
         return []
     q_terms = set(tokenize(question))
-    vectors = embeddings.encode([question] + [c[3] for c in cands])
-    cosine = vectors[1:] @ vectors[0]
+    texts = [c[3] for c in cands]
+    if query_vector is None:
+        vectors = embeddings.encode([question] + texts)
+        query, vectors = vectors[0], vectors[1:]
+    else:
+        query, vectors = np.asarray(query_vector, dtype=np.float32), embeddings.encode(texts)
+    cosine = vectors @ query
     rank = {p.chunk_id: i for i, p in enumerate(passages)}
     # For "how many" questions, sentences that state a figure are what the answer (and the
     # conflict check) needs, even when phrased unlike the question.

@@ -2,6 +2,8 @@
 
 For each file: read, clean, chunk; compare the chunk ids (deterministic from source and
 content) with those stored for that source; embed only the missing ones; delete stale ones.
+New chunks of consecutive files are embedded and written in batches (``BATCH_CHUNKS``):
+one model call and one write for many small files instead of one each.
 Re-running on unchanged files therefore embeds nothing, and a run killed part-way is
 completed by the next one. Files that vanished from a scanned folder are removed.
 """
@@ -21,8 +23,10 @@ from rag.clean import clean
 from rag.errors import IngestError, StoreError
 from rag.store import ReportStore
 from rag.text import SUPPORTED_SUFFIXES, read_text
+from rag.types import Chunk
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+BATCH_CHUNKS = 256  # new chunks of several files embedded and written together
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
@@ -74,8 +78,28 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], 
     return files, skipped, folders
 
 
-def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
-    """Index one file; returns (status, chunks embedded) with status added/updated/unchanged."""
+@dataclass
+class FilePlan:
+    """What indexing one file changes: chunks to embed, chunks kept, stale ids to delete."""
+
+    path: Path
+    source: str
+    chunks: list[Chunk]
+    meta: dict[str, str]
+    missing: list[Chunk]
+    kept: list[Chunk]
+    stale: set[str]
+    moved: bool = False  # same text, new location or hash: only metadata to rewrite
+
+    @property
+    def status(self) -> str:
+        if not self.missing and not self.stale:
+            return "unchanged"
+        return "updated" if self.kept or self.stale else "added"
+
+
+def plan_file(store: ReportStore, path: Path) -> FilePlan:
+    """Read, clean and chunk one file, and compare its chunk ids with the stored ones."""
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -92,18 +116,33 @@ def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
             "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
     existing = store.ids_for_source(report.source)
     wanted = {c.id for c in chunks}
-    missing = [c for c in chunks if c.id not in existing]
-    stale = existing - wanted
-    if not missing and not stale:
+    plan = FilePlan(path, report.source, chunks, meta,
+                    missing=[c for c in chunks if c.id not in existing],
+                    kept=[c for c in chunks if c.id in existing], stale=existing - wanted)
+    if plan.status == "unchanged":
         info = store.source_info(report.source)
-        if info and (info.path, info.file_sha256) != (meta["path"], meta["file_sha256"]):
-            store.refresh_metadata(chunks, meta)  # same text, new location
-        return "unchanged", 0
-    store.add_chunks(missing, meta)
-    # chunks kept from the old version get the new version's metadata (index, hash)
-    store.refresh_metadata([c for c in chunks if c.id in existing], meta)
-    store.delete_ids(stale)
-    return ("updated" if existing else "added"), len(missing)
+        plan.moved = bool(info) and (info.path, info.file_sha256) != (meta["path"],
+                                                                       meta["file_sha256"])
+    return plan
+
+
+def apply_plans(store: ReportStore, plans: list[FilePlan]) -> None:
+    """Embed the new chunks of several files in one batch, then, file by file, give kept
+    chunks the new version's metadata and delete stale ones (new text is in before old text
+    goes, so a reader never finds a report missing)."""
+    store.add_chunks_of([(p.missing, p.meta) for p in plans if p.missing])
+    for plan in plans:
+        if plan.status != "unchanged" or plan.moved:
+            store.refresh_metadata(plan.kept if plan.status != "unchanged" else plan.chunks,
+                                   plan.meta)
+        store.delete_ids(plan.stale)
+
+
+def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
+    """Index one file; returns (status, chunks embedded) with status added/updated/unchanged."""
+    plan = plan_file(store, path)
+    apply_plans(store, [plan])
+    return plan.status, len(plan.missing)
 
 
 def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = None,
@@ -122,6 +161,15 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
                          f"wait for it to finish and run ingest again.") from None
     try:
         seen: set[str] = set()
+        batch: list[FilePlan] = []
+
+        def flush() -> None:
+            apply_plans(store, batch)
+            for plan in batch:
+                getattr(summary, plan.status).append(plan.path.name)
+                summary.chunks_embedded += len(plan.missing)
+            batch.clear()
+
         for done, path in enumerate(files):
             if progress:
                 progress(done, len(files), path.name)
@@ -130,13 +178,15 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
                                                    "indexed in this run; rename one"))
                 continue
             try:
-                status, embedded = index_file(store, path)
+                plan = plan_file(store, path)
             except IngestError as exc:
                 summary.skipped.append((exc.path, exc.reason))
                 continue
             seen.add(path.name)
-            getattr(summary, status).append(path.name)
-            summary.chunks_embedded += embedded
+            batch.append(plan)
+            if sum(len(p.missing) for p in batch) >= BATCH_CHUNKS:
+                flush()
+        flush()
         for info in store.sources():
             stored = Path(info.path) if info.path else None
             if (stored and info.source not in seen and not stored.exists()

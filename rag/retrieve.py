@@ -30,6 +30,7 @@ class Retrieval:
 
     passages: list[Passage] = field(default_factory=list)
     best_dense: float = 0.0
+    query_vector: list[float] | None = None  # reused by evidence selection
 
 
 def _passage(chunk_id: str, text: str, meta: dict, score: float, dense: float | None,
@@ -57,9 +58,8 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
     """The ``k`` best passages for ``query``; see the module docstring."""
     fetch_k = fetch_k or max(20, 4 * k)
     vector = store.embeddings.embed_query(query)
-    count = store.count()
-    dense = store.dense_search(vector, fetch_k, count)
-    snapshot = store.keyword_snapshot(count)
+    snapshot = store.keyword_snapshot()
+    dense = store.dense_search(vector, fetch_k, len(snapshot.ids))
     keyword = snapshot.index.top(query, fetch_k)
 
     fused: dict[str, float] = {}
@@ -81,7 +81,7 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
         key=lambda p: (-p.score, p.source, p.start),
     )
     best = max((sim for *_, sim in dense), default=0.0)
-    return Retrieval(spread(ranked, k, diversity), best)
+    return Retrieval(spread(ranked, k, diversity), best, vector)
 
 
 class HybridRetriever(BaseRetriever):

@@ -59,15 +59,17 @@ def test_quick_bench_writes_every_figure(tmp_path, monkeypatch, capsys):
     sizes = res["retrieval"]["sizes"]
     assert [s["n"] for s in sizes] == [100, 300]
     for s in sizes:
-        assert set(s["ms"]) >= {"hybrid", "search", "dense", "bm25", "brute", "embed", "count"}
+        assert set(s["ms"]) >= {"hybrid", "search", "dense", "bm25", "brute", "embed", "stamp"}
         assert s["ms"]["hybrid"]["n"] == 6 and s["ms"]["hybrid"]["p95"] >= s["ms"]["hybrid"]["p50"]
         assert s["keyword_index_builds_during_queries"] == 0 and s["keyword_index_reused"]
         assert 0 <= s["dense_recall_at_fetch_k"] <= 1
 
     (answer,) = res["answer"]
     assert answer["llm"] == "local:smollm2-135m" and "error" not in answer
-    for side in ("engine", "llama_cpp"):
-        assert answer[side]["first_token_s"]["p50"] <= answer[side]["total_s"]["p50"]
+    for timed in (answer, answer["cold"]):  # ready (system prompt read at start-up) and cold
+        for side in ("engine", "llama_cpp"):
+            assert timed[side]["first_token_s"]["p50"] <= timed[side]["total_s"]["p50"]
+    assert 0 < answer["prompt"]["system_tokens"] < answer["prompt"]["tokens"]
     assert answer["prompt"]["tokens"] > 0 and answer["prompt"]["evidence_sentences"] > 0
     assert isinstance(answer["overhead_total"], float) and answer["peak_rss_mb"] > 0
 

@@ -15,10 +15,11 @@ class CountingEmbeddings:
     """Wraps the real model and counts what it embeds (to prove unchanged files embed nothing)."""
 
     def __init__(self, inner):
-        self.inner, self.name, self.embedded = inner, inner.name, 0
+        self.inner, self.name, self.embedded, self.calls = inner, inner.name, 0, 0
 
     def embed_documents(self, texts):
         self.embedded += len(texts)
+        self.calls += 1
         return self.inner.embed_documents(texts)
 
     def embed_query(self, text):
@@ -42,6 +43,7 @@ def test_ingest_is_idempotent_and_handles_changes_and_removals(tmp_path, corpus,
     assert sorted(first.added) == sorted(p.name for p in SEEDS.iterdir())
     total, embedded = store.count(), counting.embedded
     assert total == embedded == first.chunks_embedded > 0
+    assert counting.calls == 1  # five small files: one batch, not one model call per file
 
     again = ingest(store, [corpus])
     assert len(again.unchanged) == 5 and not again.added and again.chunks_embedded == 0
@@ -107,3 +109,17 @@ def test_openai_embeddings_need_a_key(tmp_path):
 
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
         build_embeddings(make_settings(tmp_path, embeddings="openai:text-embedding-3-small"))
+
+
+def test_big_ingests_are_embedded_in_batches_and_every_file_lands(tmp_path, embeddings,
+                                                                  seed_store, monkeypatch):
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "BATCH_CHUNKS", 8)
+    counting = CountingEmbeddings(embeddings)
+    store = ReportStore.open(make_settings(tmp_path / "data"), counting)
+    summary = ingest(store, [SEEDS])
+    assert len(summary.added) == 5 and store.count() == summary.chunks_embedded
+    assert 1 < counting.calls < 5  # more than one batch, fewer than one per file
+    # the same chunks as the seeds ingested in one batch (the session's seed_store)
+    assert sorted(store.all_ids()) == sorted(seed_store.all_ids())

@@ -120,3 +120,33 @@ def test_concurrent_questions_are_serialised_not_crashed(smollm):
     for t in threads:
         t.join(timeout=120)
     assert not errors and len(results) == 4 and all(results.values())
+
+
+def test_warm_up_reads_the_system_prompt_so_questions_do_not(smollm, monkeypatch):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from rag.llms.llamacpp import load_llama
+
+    system = "You answer questions about news reports. Cite the evidence by its number."
+    messages = [SystemMessage(system), HumanMessage("Evidence:\n[1] Troops moved by train.\n\n"
+                                                    "Question: How did the troops move?")]
+    llama, _lock = load_llama(smollm.model_path, smollm.n_ctx, smollm.n_threads)
+    evaluated = []  # how many prompt tokens llama.cpp reads for each question
+    real_eval = llama.eval
+
+    def counting_eval(tokens):
+        evaluated.append(len(tokens))
+        return real_eval(tokens)
+
+    monkeypatch.setattr(llama, "eval", counting_eval)
+    llama.reset()
+    smollm.invoke(messages, max_tokens=2)
+    cold = evaluated[0]
+
+    llama.reset()  # as when the app starts: nothing in the KV cache
+    smollm.warm_up(system)
+    assert system in llama.detokenize(list(llama.input_ids[:llama.n_tokens])).decode()
+    evaluated.clear()
+    smollm.invoke(messages, max_tokens=2)
+    system_tokens = len(llama.tokenize(system.encode(), add_bos=False))
+    assert evaluated[0] <= cold - system_tokens  # the system prompt was not read again

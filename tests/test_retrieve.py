@@ -47,3 +47,52 @@ def test_langchain_retriever_interface(seed_store):
     docs = retriever.invoke("What did Peskov say?")
     assert len(docs) == 3 and "Peskov" in docs[0].page_content
     assert {"source", "start", "end", "score"} <= set(docs[0].metadata)
+
+
+def test_keyword_index_follows_other_processes_without_rebuilding_per_query(
+        tmp_path, embeddings, monkeypatch):
+    """Queries reuse the BM25 index; a process that only opens the store (which touches
+    its database file) costs no rebuild; one that indexes a new report is seen by keyword
+    search at the next query (embedded Chroma's vector index stays as this process loaded
+    it: docs/servers.md says to use a server for several writers)."""
+    import subprocess
+    import sys
+
+    import rag.store
+    from rag.config import PROJECT_ROOT
+    from rag.ingest import ingest
+    from rag.store import ReportStore
+    from tests.conftest import SEEDS, make_settings
+
+    data = tmp_path / "data"
+    store = ReportStore.open(make_settings(data), embeddings)
+    ingest(store, [sorted(SEEDS.glob("*.txt"))[0]])
+    builds = []
+
+    class CountingIndex(BM25Index):
+        def __init__(self, *args, **kwargs):
+            builds.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(rag.store, "BM25Index", CountingIndex)
+    for _ in range(3):
+        hybrid_search(store, "How many troops?", k=3)
+    assert len(builds) == 1
+
+    def other_process(*args):
+        done = subprocess.run([sys.executable, "-m", "rag", *args, "--data-dir", str(data)],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stderr
+
+    other_process("sources")
+    hybrid_search(store, "How many troops?", k=3)
+    assert len(builds) == 1  # the ids were checked, not the whole index rebuilt
+
+    extra = tmp_path / "zanzibar.txt"
+    extra.write_text("The Zanzibar Zebra Brigade paraded in the harbour on Tuesday. "
+                     "Its commander said the parade was routine.", encoding="utf-8")
+    other_process("ingest", str(extra))
+    result = hybrid_search(store, "Zanzibar Zebra Brigade", k=3)
+    found = [p for p in result.passages if p.source == "zanzibar.txt"]
+    assert found and found[0].keyword > 0 and "Zebra Brigade paraded" in found[0].text
+    assert len(builds) == 2

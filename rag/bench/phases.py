@@ -261,11 +261,12 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
     methods = {
         "hybrid": lambda i, q: hybrid_search(store, q, k),
         "search": search,
-        "dense": lambda i, q: store.dense_search(query_vectors[i].tolist(), fetch_k),
+        "dense": lambda i, q: store.dense_search(query_vectors[i].tolist(), fetch_k,
+                                                 len(store.keyword_snapshot().ids)),
         "bm25": lambda i, q: store.keyword_snapshot().index.top(q, fetch_k),
         "brute": lambda i, q: brute(query_vectors[i]),
         "embed": lambda i, q: embeddings.embed_query(q),
-        "count": lambda i, q: store.count(),  # hybrid_search asks for it twice
+        "stamp": lambda i, q: store.stamp(),  # the per-query "did another process write?"
     }
     times: dict[str, list[float]] = {m: [] for m in methods}
     recall, similarity = [], []
@@ -303,10 +304,23 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
 
 
 # -- answer ----------------------------------------------------------------------------------
-def _raw_stream(llama, lock, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
-    """llama.cpp alone: time to the first content token and to the end, from a cold KV cache."""
+MODES = ("ready", "cold")  # ready: as the app is when a question comes; cold: empty KV cache
+
+
+def _prepare(llama, lock, engine, mode: str) -> None:
+    """Empty the KV cache; for ``ready``, read the system prompt as ``Engine.warm_up`` does
+    when the app or the terminal chat starts. Evidence vectors are forgotten either way."""
     with lock:
         llama.reset()
+    engine.sentence_vectors.clear()
+    if mode == "ready":
+        engine.warm_up()
+
+
+def _raw_stream(llama, lock, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+    """llama.cpp alone: time to the first content token and to the end (from the KV cache
+    as the caller left it)."""
+    with lock:
         t = time.perf_counter()
         first, pieces = None, []
         for part in llama.create_chat_completion(messages=messages, max_tokens=max_tokens,
@@ -319,8 +333,21 @@ def _raw_stream(llama, lock, messages: list[dict[str, str]], max_tokens: int) ->
                 "tokens": len(pieces), "text": "".join(pieces)}
 
 
+def _sides(runs: list[dict[str, Any]], raw_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    e = {"first_token_s": stats([x["first_token_s"] or x["total_s"] for x in runs]),
+         "total_s": stats([x["total_s"] for x in runs])}
+    r = {"first_token_s": stats([x["first_token_s"] or x["total_s"] for x in raw_runs]),
+         "total_s": stats([x["total_s"] for x in raw_runs]),
+         "generated_tokens": raw_runs[-1]["tokens"]}
+    return {"engine": e, "llama_cpp": r,
+            "overhead_total": e["total_s"]["p50"] / r["total_s"]["p50"] - 1,
+            "overhead_total_best": e["total_s"]["min"] / r["total_s"]["min"] - 1,
+            "overhead_first_token": e["first_token_s"]["p50"] / r["first_token_s"]["p50"] - 1}
+
+
 def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
-    """The engine's first token and whole answer, against llama.cpp alone on the same prompt."""
+    """The engine's first token and whole answer, against llama.cpp alone on the same prompt,
+    with the model ready (system prompt read at start-up, as the app does) and from cold."""
     from langchain_core.prompts import ChatPromptTemplate
 
     from rag import prompts
@@ -337,77 +364,80 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     llama, lock = load_llama(llm.model_path, llm.n_ctx, llm.n_threads)
     load_s = time.perf_counter() - t
-    engine.store.embeddings.embed_query("warm up")
-    engine.store.keyword_snapshot()
+    engine.warm_up()
     _raw_stream(llama, lock, [{"role": "user", "content": "Hi"}], 1)  # page the weights in
     template = ChatPromptTemplate.from_messages([("system", prompts.load("system")),
                                                  ("human", prompts.load("answer"))])
     role = {"system": "system", "human": "user", "ai": "assistant"}
 
-    question, runs, raw_runs, messages, answer = cfg["question"], [], [], None, None
+    question, messages, answer = cfg["question"], None, None
+    runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
+    raw_runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
     for r in range(cfg["repeats"]):
-        for which in (("engine", "raw") if r % 2 == 0 else ("raw", "engine")):
-            if which == "engine":
-                with lock:
-                    llama.reset()  # both sides start from a cold KV cache
-                t = time.perf_counter()
-                stream = engine.stream(question)
-                first = None
-                for _piece in stream:
-                    first = first if first is not None else time.perf_counter() - t
-                total = time.perf_counter() - t
-                answer = stream.answer
-                runs.append({"first_token_s": first, "total_s": total,
-                             "timings_ms": answer.timings_ms, "answerable": answer.answerable,
-                             "complete": answer.complete, "citations": len(answer.citations)})
-                messages = [{"role": role[m.type], "content": m.text} for m in
-                            template.invoke({"evidence": format_evidence(answer.evidence),
-                                             "question": answer.standalone_question}).messages]
-            else:
-                raw = _raw_stream(llama, lock, messages, settings.max_tokens)
-                raw_runs.append({k: v for k, v in raw.items() if k != "text"})
-        log(f"{cfg['llm']} run {r + 1}: engine {runs[-1]['total_s']:.1f}s, "
-            f"llama.cpp {raw_runs[-1]['total_s']:.1f}s")
+        for mode in MODES:
+            for which in (("engine", "raw") if r % 2 == 0 else ("raw", "engine")):
+                _prepare(llama, lock, engine, mode)
+                if which == "engine":
+                    t = time.perf_counter()
+                    stream = engine.stream(question)
+                    first = None
+                    for _piece in stream:
+                        first = first if first is not None else time.perf_counter() - t
+                    total = time.perf_counter() - t
+                    answer = stream.answer
+                    runs[mode].append({"first_token_s": first, "total_s": total,
+                                       "timings_ms": answer.timings_ms,
+                                       "answerable": answer.answerable,
+                                       "complete": answer.complete,
+                                       "citations": len(answer.citations)})
+                    if messages is None:
+                        messages = [{"role": role[m.type], "content": m.text} for m in
+                                    template.invoke({"evidence": format_evidence(answer.evidence),
+                                                     "question": answer.standalone_question}
+                                                    ).messages]
+                else:  # the first run is the engine's (r == 0), which builds the prompt
+                    raw = _raw_stream(llama, lock, messages, settings.max_tokens)
+                    raw_runs[mode].append({k: v for k, v in raw.items() if k != "text"})
+        log(f"{cfg['llm']} run {r + 1}: engine {runs['ready'][-1]['total_s']:.1f}s ready, "
+            f"{runs['cold'][-1]['total_s']:.1f}s cold; llama.cpp "
+            f"{raw_runs['ready'][-1]['total_s']:.1f}s / {raw_runs['cold'][-1]['total_s']:.1f}s")
 
     def tokens(text: str) -> int:
         return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     prompt_tokens = sum(tokens(m["content"]) for m in messages)
+    ready = runs["ready"]
     result: dict[str, Any] = {
         "llm": cfg["llm"], "question": question, "n_threads": llm.n_threads,
-        "max_tokens": settings.max_tokens, "load_s": load_s,
-        "engine": {"first_token_s": stats([x["first_token_s"] or x["total_s"] for x in runs]),
-                   "total_s": stats([x["total_s"] for x in runs])},
-        "llama_cpp": {"first_token_s": stats([x["first_token_s"] or x["total_s"]
-                                              for x in raw_runs]),
-                      "total_s": stats([x["total_s"] for x in raw_runs]),
-                      "generated_tokens": raw_runs[-1]["tokens"]},
-        "engine_timings_ms": {key: stats([x["timings_ms"][key] for x in runs
+        "max_tokens": settings.max_tokens, "load_s": load_s, "mode": "ready",
+        **_sides(ready, raw_runs["ready"]),
+        "cold": _sides(runs["cold"], raw_runs["cold"]),
+        "engine_timings_ms": {key: stats([x["timings_ms"][key] for x in ready
                                           if key in x["timings_ms"]])["p50"]
-                              for key in runs[-1]["timings_ms"]},
+                              for key in ready[-1]["timings_ms"]},
         "prompt": {"evidence_sentences": len(answer.evidence),
                    "chars": sum(len(m["content"]) for m in messages),
-                   "tokens": prompt_tokens},
+                   "tokens": prompt_tokens,
+                   "system_tokens": tokens(messages[0]["content"])},
         "last_answer": {"answerable": answer.answerable, "complete": answer.complete,
                         "citations": len(answer.citations), "text": answer.answer[:400]},
     }
-    e, raw = result["engine"], result["llama_cpp"]
-    result["overhead_total"] = e["total_s"]["p50"] / raw["total_s"]["p50"] - 1
-    result["overhead_total_best"] = e["total_s"]["min"] / raw["total_s"]["min"] - 1  # noise adds
+    raw = result["llama_cpp"]
     own = sum(result["engine_timings_ms"].get(k, 0) for k in ("condense", "retrieve", "evidence"))
     result["engine_own_steps_share"] = own / 1000 / raw["total_s"]["p50"]
-    result["overhead_first_token"] = e["first_token_s"]["p50"] / raw["first_token_s"]["p50"] - 1
     if cfg.get("compare_passages"):  # the same question with whole passages as evidence
         passages = "\n".join(f"[{i}] {' '.join(p.text.split())}"
                              for i, p in enumerate(answer.passages, start=1))
         wide = [{"role": role[m.type], "content": m.text} for m in
                 template.invoke({"evidence": passages,
                                  "question": answer.standalone_question}).messages]
+        _prepare(llama, lock, engine, "cold")
         raw_wide = _raw_stream(llama, lock, wide, 1)
         result["prompt"]["passages_tokens"] = sum(tokens(m["content"]) for m in wide)
         result["prompt"]["passages_first_token_s"] = (raw_wide["first_token_s"]
                                                       or raw_wide["total_s"])
-        result["prompt"]["evidence_first_token_s"] = raw["first_token_s"]["p50"]
+        result["prompt"]["evidence_first_token_s"] = result["cold"]["llama_cpp"][
+            "first_token_s"]["p50"]
     return result
 
 

@@ -55,11 +55,17 @@ def targets(results: dict[str, Any], default_model: str) -> list[dict[str, Any]]
         out.append(_target(f"Engine time over llama.cpp alone ({default_model}, p50)",
                            overhead, "< 10%", overhead < 0.10, f"{overhead:+.1%}"))
         first = answer["engine"]["first_token_s"]["p50"]
-        out.append(_target(f"First token ({default_model}, p50)", first, "<= 2 s",
-                           first <= 2, f"{first:.2f} s"))
+        out.append(_target(f"First token ({default_model}, p50; model ready as in the app)",
+                           first, "<= 2 s", first <= 2, f"{first:.2f} s"))
         total = answer["engine"]["total_s"]["p50"]
-        out.append(_target(f"Whole answer ({default_model}, p50)", total, "<= 5 s",
-                           total <= 5, f"{total:.2f} s"))
+        out.append(_target(f"Whole answer ({default_model}, p50; model ready as in the app)",
+                           total, "<= 5 s", total <= 5, f"{total:.2f} s"))
+        cold = answer.get("cold")
+        if cold:
+            first, total = (cold["engine"][k]["p50"] for k in ("first_token_s", "total_s"))
+            out.append(_target(f"First token / whole answer from an empty KV cache "
+                               f"({default_model}, p50; not a target, for comparison)",
+                               first, "-", None, f"{first:.2f} s / {total:.2f} s"))
     return out
 
 
@@ -86,9 +92,12 @@ def biggest_cost(results: dict[str, Any], default_model: str) -> str:
     llama = answer["llama_cpp"]["total_s"]["p50"]
     t = answer["engine_timings_ms"]
     first = answer["llama_cpp"]["first_token_s"]["p50"]
+    read = answer["prompt"]["tokens"] - answer["prompt"].get("system_tokens", 0)
     return (f"generation in llama.cpp. Alone, on the engine's prompt, it takes {llama:.1f} s "
-            f"(p50) with {default_model}: {first:.1f} s reading the "
-            f"{answer['prompt']['tokens']}-token prompt before the first token, the rest "
+            f"(p50) with {default_model}: {first:.1f} s reading the prompt before the first "
+            f"token ({read} tokens of evidence and question; the "
+            f"{answer['prompt'].get('system_tokens', 0)}-token system prompt was read at "
+            f"start-up), the rest "
             f"writing {answer['llama_cpp']['generated_tokens']} tokens. The engine's whole "
             f"answer takes {total:.1f} s; its own steps: retrieval {t.get('retrieve', 0):.0f} ms, "
             f"evidence selection {t.get('evidence', 0):.0f} ms.")
@@ -225,7 +234,7 @@ def _retrieval_md(ret: dict[str, Any] | None) -> list[str]:
                   f"{ret['sizes'][0]['ms']['hybrid']['n']} timed queries per size "
                   f"({ret['queries']} distinct). Times in ms, p50 / p95.", "",
                   "| Chunks | Hybrid (as run) | Search only | Dense (Chroma) | BM25 | Embed query "
-                  "| `count()` | Brute force | Hybrid / brute | Search / brute | Hybrid / "
+                  "| Change check | Brute force | Hybrid / brute | Search / brute | Hybrid / "
                   f"(embed + brute) | Dense recall@{ret['fetch_k']} (similarity vs exact) "
                   "| Build | Keyword index build |",
                   "|---:|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -235,7 +244,7 @@ def _retrieval_md(ret: dict[str, Any] | None) -> list[str]:
                       f"({_fmt(s.get('dense_similarity_vs_exact'), '{:.3f}')})")
             lines.append(
                 f"| {s['n']:,} | {_ms(s, 'hybrid')} | {_ms(s, 'search')} | {_ms(s, 'dense')} | "
-                f"{_ms(s, 'bm25')} | {_ms(s, 'embed')} | {_ms(s, 'count')} | {_ms(s, 'brute')} | "
+                f"{_ms(s, 'bm25')} | {_ms(s, 'embed')} | {_ms(s, 'stamp')} | {_ms(s, 'brute')} | "
                 f"{s['hybrid_vs_brute_p50']:.2f}x | {s['search_vs_brute_p50']:.2f}x | "
                 f"{s['hybrid_vs_embed_plus_brute_p50']:.2f}x | {recall} | {build} | "
                 f"{s['keyword_build_s']:.1f} s |")
@@ -247,23 +256,31 @@ def _answer_md(answers: list[dict[str, Any]] | None) -> list[str]:
     if not answers:
         return []
     lines = ["## Answer", "", f"Question: “{answers[0].get('question', '')}”. Seconds, p50 "
-             "(runs per side in brackets).", "",
-             "| Model | Load | First token: engine / llama.cpp | Whole answer: engine / "
+             "(runs per side in brackets). **Ready**: the model loaded and the system prompt "
+             "read at start-up (`Engine.warm_up`, as the app and the terminal chat do), then "
+             "the question; **cold**: an empty KV cache. Evidence vectors are never reused "
+             "between runs.", "",
+             "| Model | Load | Mode | First token: engine / llama.cpp | Whole answer: engine / "
              "llama.cpp | Engine overhead: p50 (best runs; own steps) | Prompt tokens (evidence) "
-             "| Tokens written | Retrieve / evidence (ms) |", "|---|---|---|---|---|---|---|---|"]
+             "| Tokens written | Retrieve / evidence (ms) |", "|---|---|---|---|---|---|---|---|---|"]
     for a in answers:
         if "error" in a:
-            lines.append(f"| {a.get('llm', '?')} | error: {a['error']} ||||||")
+            lines.append(f"| {a.get('llm', '?')} | error: {a['error']} |||||||")
             continue
-        e, r, t = a["engine"], a["llama_cpp"], a["engine_timings_ms"]
-        lines.append(
-            f"| {a['llm']} | {a['load_s']:.1f} | {e['first_token_s']['p50']:.2f} / "
-            f"{r['first_token_s']['p50']:.2f} | {e['total_s']['p50']:.2f} / "
-            f"{r['total_s']['p50']:.2f} [{e['total_s']['n']}] | {a['overhead_total']:+.1%} "
-            f"({a['overhead_total_best']:+.1%}; {a['engine_own_steps_share']:.1%}) | "
-            f"{a['prompt']['tokens']} "
-            f"({a['prompt']['evidence_sentences']} sentences) | {r['generated_tokens']} | "
-            f"{t.get('retrieve', 0):.0f} / {t.get('evidence', 0):.0f} |")
+        t = a["engine_timings_ms"]
+        for mode, side in (("ready", a), ("cold", a.get("cold"))):
+            if not side:
+                continue
+            e, r = side["engine"], side["llama_cpp"]
+            own = f"; {a['engine_own_steps_share']:.1%}" if mode == "ready" else ""
+            lines.append(
+                f"| {a['llm']} | {a['load_s']:.1f} | {mode} | {e['first_token_s']['p50']:.2f} / "
+                f"{r['first_token_s']['p50']:.2f} | {e['total_s']['p50']:.2f} / "
+                f"{r['total_s']['p50']:.2f} [{e['total_s']['n']}] | {side['overhead_total']:+.1%} "
+                f"({side['overhead_total_best']:+.1%}{own}) | "
+                f"{a['prompt']['tokens']} "
+                f"({a['prompt']['evidence_sentences']} sentences) | {r['generated_tokens']} | "
+                f"{t.get('retrieve', 0):.0f} / {t.get('evidence', 0):.0f} |")
     wide = next((a for a in answers if "passages_tokens" in a.get("prompt", {})), None)
     if wide:
         p = wide["prompt"]

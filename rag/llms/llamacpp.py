@@ -73,6 +73,19 @@ class LlamaCppChatModel(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "model_path": self.model_path}
 
+    def warm_up(self, system_prompt: str | None = None) -> None:
+        """Load the weights now and, given ``system_prompt``, read it into the KV cache.
+
+        llama.cpp reuses the longest token prefix shared with the previous prompt, so the
+        next question reads only its own evidence (~170 fewer tokens, ~1 s on 2 cores).
+        """
+        llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        if system_prompt:
+            with lock:
+                llama.create_chat_completion(
+                    messages=[{"role": "system", "content": system_prompt},
+                              {"role": "user", "content": ""}], max_tokens=1, temperature=0.0)
+
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -43,17 +43,13 @@ def make_engine(spec: str, settings: Settings, store: ReportStore) -> Engine:
 
 
 def warm_up(engine: Engine) -> None:
-    """Load an embedded model's weights now, so the first question does not wait for them.
+    """Load the models and read the system prompt now, so the first question waits for
+    neither (``Engine.warm_up``).
 
     Loaded llama.cpp models are shared per file, each with a lock held for a whole
     generation: two browser tabs asking at once are answered one after the other.
     """
-    path = getattr(engine.llm, "model_path", None)
-    if path:
-        from rag.llms.llamacpp import load_llama
-
-        load_llama(path, engine.llm.n_ctx, engine.llm.n_threads)
-    engine.store.embeddings.embed_query("warm up")
+    engine.warm_up()
 
 
 @dataclass(frozen=True)
