@@ -49,6 +49,46 @@ def strip_invalid_markers(text: str, valid: set[int]) -> str:
     return re.sub(r"[ \t]*\x00", "", MARKER.sub(fix, text)).strip()
 
 
+_META = re.compile(
+    r"^(?:this|that|these|the above)(?:\s+(?:information|claims?|response|answer|facts?|"
+    r"characterization|statement|description))?\s+(?:is|are|was|were|can be)\s+(?:\w+\s+)?"
+    r"(?:stated|cited|supported|based|found|mentioned|provided|given|taken|drawn)\b[^0-9]*$",
+    re.I)
+_SENTENCE_GAP = re.compile(r"((?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+)")
+
+
+def drop_meta_sentences(text: str) -> str:
+    """Remove short sentences that only say where the previous one came from ("This
+    information is stated in [5].") and move their markers onto that previous sentence.
+
+    >>> drop_meta_sentences("Peskov denied it. This information is stated in report [2].")
+    'Peskov denied it [2].'
+    >>> drop_meta_sentences('It would follow "international law." This is supported by [1].')
+    'It would follow "international law." [1]'
+    """
+    parts = _SENTENCE_GAP.split(text.strip())  # sentence, gap, sentence, gap, ...
+    out: list[str] = []
+    for i in range(0, len(parts), 2):
+        sentence = parts[i]
+        markers = [n for m in MARKER.finditer(sentence) for n in _numbers(m.group(1))]
+        if out and markers and _META.match(MARKER.sub("", sentence).strip()):
+            prev = out[-2] if len(out) >= 2 else out[-1]
+            have = set(cited_numbers(prev))
+            tags = "".join(f"[{n}]" for n in dict.fromkeys(markers) if n not in have)
+            if tags:
+                body = prev.rstrip()
+                cut = len(body) - (1 if body[-1:] in ".!?" else 0)
+                joiner = "" if body[:cut].endswith("]") else " "
+                prev = (body[:cut] + joiner + tags + body[cut:] if body[-1:] in ".!?"
+                        else body + " " + tags)
+            out[-2 if len(out) >= 2 else -1] = prev
+            continue  # the gap after the dropped sentence goes with it
+        out.append(sentence)
+        if i + 1 < len(parts):
+            out.append(parts[i + 1])
+    return "".join(out).strip()
+
+
 def verify(ev: Evidence, original: str | None) -> bool:
     """The evidence text is exactly the source text at its offsets."""
     return original is not None and original[ev.start:ev.end] == ev.text

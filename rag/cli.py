@@ -81,9 +81,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_sources(answer) -> None:
+def _print_sources(answer, streamed: str = "") -> None:
     if not answer.answerable:
-        print(f"\n({answer.refusal_reason})", file=sys.stderr)
+        if streamed.strip() != answer.answer.strip():  # refused after (or before) streaming
+            print(("[withdrawn] " if streamed.strip() else "") + answer.answer)
+        print(f"({answer.refusal_reason})", file=sys.stderr)
         return
     print("\nSources:")
     for c in answer.citations:
@@ -111,11 +113,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
     stream = engine.stream(args.question, history)
+    streamed = ""
     for token in stream:
+        streamed += token
         print(token, end="", flush=True)
     print()
-    answer = stream.answer
-    _print_sources(answer)
+    _print_sources(stream.answer, streamed)
     return 0
 
 
@@ -152,11 +155,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
         try:
             stream = engine.stream(question, history)
             print("bot> ", end="", flush=True)
+            streamed = ""
             for token in stream:
+                streamed += token
                 print(token, end="", flush=True)
             print()
             answer = stream.answer
-            _print_sources(answer)
+            _print_sources(answer, streamed)
             history += [{"role": "user", "content": question},
                         {"role": "assistant", "content": answer.answer}]
         except RagError as exc:  # one failed answer never ends the chat

@@ -33,7 +33,9 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
     "chroma_host": ("CHROMA_HOST", None, str, "Chroma server host; unset = embedded store."),
     "chroma_port": ("CHROMA_PORT", 8000, int, "Chroma server port."),
     "k": ("RAG_K", 6, int, "Passages retrieved per question."),
-    "max_evidence": ("RAG_MAX_EVIDENCE", 8, int, "Numbered sentences shown to the model."),
+    "max_evidence": ("RAG_MAX_EVIDENCE", 6, int,
+                     "Numbered sentences shown to the model (plus the sentence before one that "
+                     "opens with \"he\", \"she\" or \"they\")."),
     "min_relevance": ("RAG_MIN_RELEVANCE", 0.25, float,
                       "Refuse without asking the model when the best passage's cosine "
                       "similarity is below this."),

@@ -42,7 +42,10 @@ def installed_model_dir(distribution: str, folder: str) -> Path:
 class LocalEmbeddings(Embeddings):
     """sentence-transformers on the CPU, loaded lazily from a local folder; vectors normalised."""
 
-    def __init__(self, name: str, model_dir: Path, batch_size: int = 32) -> None:
+    # Small batches pad less (texts are sorted by length, then padded per batch): measured here
+    # on 2 cores, 32 evidence sentences take ~190 ms in batches of 8 and ~350 ms in one of 32;
+    # the 33 seed chunks 525 ms and 650 ms.
+    def __init__(self, name: str, model_dir: Path, batch_size: int = 8) -> None:
         self.name = name
         self.model_dir = model_dir
         self.batch_size = batch_size

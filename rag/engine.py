@@ -22,7 +22,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag import citations, conflicts, prompts
+from rag import citations, conflicts, prompts, support
 from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
 from rag.evidence import SentenceVectors, format_evidence, select_evidence
@@ -255,9 +255,15 @@ class Engine:
         tail = sanitizer.flush()
         if tail:
             yield tail
-        clean, cites = citations.resolve(sanitizer.shown, result.evidence, self.original_text)
+        shown = citations.drop_meta_sentences(sanitizer.shown)
+        clean, cites = citations.resolve(shown, result.evidence, self.original_text)
         if not cites:
             self._refuse(result, "no cited evidence could be verified in the reports")
+            return finish()
+        made_up = support.unsupported(clean, [ev.text for ev in result.evidence])
+        if made_up:
+            self._refuse(result, f"the answer gave {', '.join(made_up)}, which no evidence "
+                                 f"sentence states")
             return finish()
         result.answer, result.citations = clean, cites
         result.conflicts = conflicts.find_conflicts(standalone, clean, result.evidence)
