@@ -79,3 +79,19 @@ def test_meta_sentences_are_dropped_and_their_citation_kept(engine_with):
     assert re.fullmatch(r"Peskov cited contradictory information \[\d\]\.", answer.answer)
     assert [c.n for c in answer.citations] == [int(answer.answer[-3])]
     assert "Peskov" in answer.citations[0].quote
+
+
+def test_the_terminal_shows_what_replaced_a_withdrawn_answer(capsys):
+    from rag.cli import _print_sources
+    from rag.types import Answer
+
+    refused = Answer(question="How much is Russia paying?", answer="The reports don't cover this.",
+                     answerable=False,
+                     refusal_reason="the answer gave $2,000, which no evidence sentence states")
+    _print_sources(refused, "Russia pays $2,000 a month [1].\n")
+    out, err = capsys.readouterr()
+    assert out == "[withdrawn] The reports don't cover this.\n" and "$2,000" in err
+    _print_sources(refused, "")  # refused before anything was shown (NOT IN REPORTS)
+    assert capsys.readouterr().out == "The reports don't cover this.\n"
+    _print_sources(refused, "The reports don't cover this.")  # already shown as it streamed
+    assert capsys.readouterr().out == ""
