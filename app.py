@@ -158,7 +158,7 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
         if answer.conflicts:
             st.markdown("**The reports disagree**")
             st.dataframe(ui.conflict_rows(answer), hide_index=True, column_config={
-                "Figure": st.column_config.TextColumn(width="small"),
+                "Claim": st.column_config.TextColumn(width="small"),
                 "Source": st.column_config.TextColumn(width="small"),
                 "Report": st.column_config.TextColumn(width="large")})
         if answer.citations:

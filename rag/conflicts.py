@@ -152,6 +152,10 @@ def describe(conflicts: list[Conflict]) -> str:
     """
     lines = []
     for conflict in conflicts:
+        if conflict.kind == "stance":  # "could not yet confirm (Lloyd Austin [2]); ..."
+            lines.append("The reports differ on this: " + "; ".join(
+                f"{c.value} ({c.attributed_to} [{c.n}])" for c in conflict.claims) + ".")
+            continue
         values: dict[float, list] = {}
         for c in conflict.claims:
             values.setdefault(c.number, []).append(c)

@@ -22,7 +22,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag import citations, conflicts, prompts, support
+from rag import citations, conflicts, prompts, stances, support
 from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
 from rag.evidence import SentenceVectors, format_evidence, select_evidence
@@ -266,7 +266,8 @@ class Engine:
                                  f"sentence states")
             return finish()
         result.answer, result.citations = clean, cites
-        result.conflicts = conflicts.find_conflicts(standalone, clean, result.evidence)
+        result.conflicts = (conflicts.find_conflicts(standalone, clean, result.evidence)
+                            + stances.find_stance_conflicts(standalone, result.evidence))
         notes = []
         if result.conflicts:
             notes.append(conflicts.describe(result.conflicts))

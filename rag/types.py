@@ -92,9 +92,9 @@ class Citation:
 class Claim:
     """One report's figure for a disputed quantity, and who it attributes it to."""
 
-    value: str  # as written in the report, e.g. "12,000"
-    number: float  # normalised, e.g. 12000
-    unit: str  # "troops" or "brigades"
+    value: str  # as written in the report, e.g. "12,000" or "could not yet confirm"
+    number: float  # normalised, e.g. 12000 (for a stance: its order of appearance)
+    unit: str  # "troops" or "brigades"; for a stance: "confirmed", "not confirmed", ...
     attributed_to: str
     source: str
     title: str
@@ -103,10 +103,12 @@ class Claim:
 
 @dataclass
 class Conflict:
-    """Reports giving different figures for the same kind of quantity."""
+    """Reports giving different figures for the same kind of quantity (``kind`` "figure"), or
+    different stances on whether something is confirmed (``kind`` "stance", ``unit`` "")."""
 
     unit: str
     claims: list[Claim]
+    kind: str = "figure"
 
 
 @dataclass

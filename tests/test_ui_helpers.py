@@ -84,7 +84,7 @@ def test_source_label_and_rows():
         conflicts=[Conflict("troops", [Claim("1,500", 1500, "troops", "NIS", "r.txt", "T", 2)])])
     assert ui.passage_rows(answer) == [{"#": 1, "Report": "r.txt", "Fused score": 0.0312,
                                         "Cosine": 0.61, "Keyword": None, "Passage": "some text"}]
-    assert ui.conflict_rows(answer) == [{"Figure": "1,500 troops", "Said by": "NIS",
+    assert ui.conflict_rows(answer) == [{"Claim": "1,500 troops", "Said by": "NIS",
                                          "Source": "[2]", "Report": "T"}]
 
 

@@ -30,7 +30,7 @@ from rag.config import PROJECT_ROOT
 PHASES = ("ingest", "retrieval", "answer", "coldstart", "app", "threads")
 QUESTION = "How many North Korean troops are in Russia?"
 FULL = {"sizes": [1000, 10_000, 100_000], "llm": ["local:qwen2.5-coder-1.5b",
-        "local:qwen2.5-coder-0.5b", "local:smollm2-135m"], "repeats": 3, "reports": 40,
+        "local:qwen2.5-coder-0.5b", "local:smollm2-135m"], "repeats": 5, "reports": 40,
         "samples": 100, "max_tokens": None}
 QUICK = {"sizes": [200, 500], "llm": ["local:smollm2-135m"], "repeats": 1, "reports": 2,
          "samples": 10, "max_tokens": 16}
@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--llm", action="append", help="embedded model to time; repeat for "
                         "several (default: every local model; quick: local:smollm2-135m)")
     parser.add_argument("--repeats", type=int, help="answers per side for the first model "
-                        "(default 3; one fewer for the others; quick 1)")
+                        "(default 5; one fewer for the others; quick 1)")
     parser.add_argument("--samples", type=int, help="timed queries per size (default 100)")
     parser.add_argument("--reports", type=int,
                         help="synthetic reports added to the seeds for ingest (default 40)")

@@ -73,8 +73,8 @@ def highlight_markdown(text: str, start: int, end: int, context: int = 20_000) -
 
 
 def conflict_rows(answer: Answer) -> list[dict[str, str]]:
-    """One row per figure when reports disagree: what was claimed, who said it, where."""
-    return [{"Figure": f"{claim.value} {conflict.unit}", "Said by": claim.attributed_to,
+    """One row per figure or stance when reports disagree: what was claimed, who said it, where."""
+    return [{"Claim": f"{claim.value} {conflict.unit}".strip(), "Said by": claim.attributed_to,
              "Source": f"[{claim.n}]", "Report": claim.title}
             for conflict in answer.conflicts for claim in conflict.claims]
 
