@@ -39,22 +39,22 @@ SUBSET = [
 ]
 
 # Measured on 2026-11-22 (2-core CPU, RAG_THREADS=2, greedy; RAG_MAX_EVIDENCE=6, the default
-# since evidence was trimmed for speed; with the figures check and meta-sentence folding) with
-# the command in the module docstring:
+# since evidence was trimmed for speed; with the figures check, meta-sentence folding and
+# stance disagreements) with the command in the module docstring:
 #   hit@5 0.941 (n=17 items with gold evidence), recall@10 0.971 (17), MRR 0.879 (17),
-#   key-fact recall 0.875 (16 answerable), all key facts 0.875 (16), citation coverage 0.576
+#   key-fact recall 0.875 (16 answerable), all key facts 0.875 (16), citation coverage 0.608
 #   (16 answered), evidence precision 0.719 (16), evidence recall 0.787 (16), conflict
 #   attribution 0.542 (4), correct refusal 0.833 (6 unanswerable), false refusal 0.062 (16),
-#   quote exactness 1.000 (42 quotes), 0 errors.
+#   quote exactness 1.000 (44 quotes), 0 errors.
 # (With 8 evidence sentences, the earlier default: key facts 0.750, all facts 0.688, citation
 # coverage 0.544, evidence precision 0.741 / recall 0.738, correct refusal 0.500, false refusal
 # 0.125. On the whole set of 78 (`python -m rag eval --llm local`), before -> after these
-# changes: key facts 0.63 -> 0.66, false refusals 0.18 -> 0.14, correct refusals 0.68 -> 0.73,
-# citation coverage 0.46 -> 0.56, conflict attribution 0.26 -> 0.29.)
+# changes: key facts 0.63 -> 0.67, false refusals 0.18 -> 0.14, correct refusals 0.68 -> 0.73,
+# citation coverage 0.46 -> 0.58, conflict attribution 0.26 -> 0.36.)
 # Floors are the measured value less 1/n (one item), ceilings the measured value plus 1/n,
 # rounded to two decimals away from the measured value.
 FLOORS = {"hit@5": 0.88, "recall@10": 0.91, "mrr": 0.82, "key_fact_recall": 0.81,
-          "all_facts_hit": 0.81, "citation_coverage": 0.51, "evidence_precision": 0.65,
+          "all_facts_hit": 0.81, "citation_coverage": 0.54, "evidence_precision": 0.65,
           "evidence_recall": 0.72, "conflict_attribution": 0.29, "correct_refusal": 0.66}
 CEILINGS = {"false_refusal": 0.13}
 
