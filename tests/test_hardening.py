@@ -196,7 +196,22 @@ def small_real_engine(tmp_path_factory, seed_store):
     return build_engine(settings, store=seed_store)
 
 
-def test_four_questions_at_once_are_all_answered_without_mixing(small_real_engine):
+def test_four_questions_at_once_are_all_answered_without_mixing(small_real_engine, monkeypatch):
+    from rag.llms.llamacpp import load_llama
+
+    # llama.cpp reuses the KV cache of whatever prompt came before, and a different split of
+    # the same prompt can flip a near-tie in greedy decoding. So that "the same answer as when
+    # asked alone" tests only that generations never mix, each starts from an empty cache
+    # (the reset runs inside the model's lock, with the generation).
+    model = small_real_engine.llm
+    llama, _lock = load_llama(model.model_path, model.n_ctx, model.n_threads)
+    real_completion = llama.create_chat_completion
+
+    def from_empty_cache(*args, **kwargs):
+        llama.reset()
+        return real_completion(*args, **kwargs)
+
+    monkeypatch.setattr(llama, "create_chat_completion", from_empty_cache)
     questions = ["Who is Kim Jong Gyu?", "What did Peskov say?",
                  "Where will North Korean troops arrive?", "What did Yoon Suk Yeol do?"]
     sequential = {q: small_real_engine.answer(q).answer for q in questions}
