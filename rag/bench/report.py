@@ -190,7 +190,10 @@ def markdown(data: dict[str, Any]) -> str:
               "numpy over the same vectors. Methods are interleaved query by query.",
               "- Answer: the engine's `stream()` against `llama.cpp`'s own streamed chat "
               "completion on the very prompt the engine built (same evidence, greedy), "
-              "alternated, each from a cold KV cache (`Llama.reset()`). Prompt tokens exclude "
+              "alternated. Before each run the KV cache is emptied (`Llama.reset()`) and "
+              "the evidence vectors forgotten; for **ready** runs the system prompt is then "
+              "read as `Engine.warm_up` does at start-up, for **cold** runs nothing is. "
+              "Prompt tokens exclude "
               "the chat template's few tokens. Overhead is given at p50 (the target), for the "
               "best run of each side (noise only adds time), and as the engine's own measured "
               "steps (condense, retrieval, evidence) over llama.cpp's time.",
