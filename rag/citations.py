@@ -94,14 +94,17 @@ def verify(ev: Evidence, original: str | None) -> bool:
     return original is not None and original[ev.start:ev.end] == ev.text
 
 
-def attribute(sentence: str, evidence: list[Evidence], threshold: float = 0.6) -> Evidence | None:
+def attribute(sentence: str, evidence: list[Evidence], threshold: float = 0.6,
+              given: str = "") -> Evidence | None:
     """The evidence that a model sentence without a marker restates, if any clearly does.
 
     A sentence counts as restating evidence when at least ``threshold`` of its content
-    words (numbers included) are in that evidence sentence.
+    words (numbers included) are in that evidence sentence. Words of ``given`` (the question)
+    are not content: "Park Sun-won relayed what the NIS told legislators" answers "Which
+    lawmaker relayed what the NIS told legislators?" with two words, Park and Sun-won.
     """
-    words = set(tokenize(MARKER.sub("", sentence)))
-    if len(words) < 3:
+    words = set(tokenize(MARKER.sub("", sentence))) - set(tokenize(given))
+    if len(words) < 2:
         return None
     best, best_share = None, 0.0
     for ev in evidence:
@@ -111,8 +114,8 @@ def attribute(sentence: str, evidence: list[Evidence], threshold: float = 0.6) -
     return best if best_share >= threshold else None
 
 
-def resolve(text: str, evidence: list[Evidence],
-            original_of: Callable[[str], str | None]) -> tuple[str, list[Citation]]:
+def resolve(text: str, evidence: list[Evidence], original_of: Callable[[str], str | None],
+            question: str = "") -> tuple[str, list[Citation]]:
     """The answer text with invalid markers removed, and its verified citations.
 
     Cited numbers come first, in order; then evidence that uncited answer sentences clearly
@@ -123,7 +126,7 @@ def resolve(text: str, evidence: list[Evidence],
     order = [n for n in cited_numbers(clean) if n in by_n]
     for sentence in re.split(r"(?<=[.!?])\s+", clean):
         if sentence.strip() and not MARKER.search(sentence):
-            ev = attribute(sentence, evidence)
+            ev = attribute(sentence, evidence, given=question)
             if ev is not None and ev.n not in order:
                 order.append(ev.n)
     citations = []

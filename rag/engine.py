@@ -256,7 +256,7 @@ class Engine:
         if tail:
             yield tail
         shown = citations.drop_meta_sentences(sanitizer.shown)
-        clean, cites = citations.resolve(shown, result.evidence, self.original_text)
+        clean, cites = citations.resolve(shown, result.evidence, self.original_text, standalone)
         if not cites:
             self._refuse(result, "no cited evidence could be verified in the reports")
             return finish()

@@ -79,3 +79,17 @@ def test_conflicts_need_two_values_from_two_reports_and_a_quantity_question():
                                    "3,000 (Seoul [1]), 12,000 (Kyiv [2]).")
     assert find_conflicts("Where did they go?", "To Kursk [1].", evidence) == []
     assert find_conflicts("How many troops?", "", EVIDENCE) == []  # one report only
+
+
+def test_words_of_the_question_do_not_count_when_attributing_an_uncited_sentence():
+    lawmaker = Evidence(n=1, source="a.txt", title="A", publisher=None, start=0, end=0, score=1,
+                        text="Representative Park Sun-won said the NIS revealed 3,000 soldiers.")
+    briefing = Evidence(n=2, source="b.txt", title="B", publisher=None, start=0, end=0, score=1,
+                        text="The NIS told legislators in a closed-door briefing on Monday.")
+    question = "Which lawmaker relayed what the NIS told legislators in its closed-door briefing?"
+    answer = "Park Sun-won relayed what the NIS told legislators in its closed-door briefing."
+    assert attribute(answer, [lawmaker, briefing], given=question) is lawmaker
+    # counting the question's words, the restated question "matches" the wrong sentence
+    assert attribute(answer, [lawmaker, briefing]) is briefing
+    assert attribute("It relayed what the NIS told legislators.", [lawmaker, briefing],
+                     given=question) is None  # nothing left but the question

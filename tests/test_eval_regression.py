@@ -38,25 +38,26 @@ SUBSET = [
     "inj-01", "inj-05", "inj-08",
 ]
 
-# Measured on 2026-11-22 (2-core CPU, RAG_THREADS=2, greedy; RAG_MAX_EVIDENCE=6, the default
-# since evidence was trimmed for speed; with the figures check, meta-sentence folding and
-# stance disagreements) with the command in the module docstring:
+# Measured on 2026-11-22 (2-core CPU, RAG_THREADS=2, greedy) with the command in the module
+# docstring, after this session's changes (6 evidence sentences, the figures check,
+# meta-sentence folding, stance disagreements, question words not counted when attributing
+# an uncited sentence):
 #   hit@5 0.941 (n=17 items with gold evidence), recall@10 0.971 (17), MRR 0.879 (17),
-#   key-fact recall 0.875 (16 answerable), all key facts 0.875 (16), citation coverage 0.608
-#   (16 answered), evidence precision 0.719 (16), evidence recall 0.787 (16), conflict
-#   attribution 0.542 (4), correct refusal 0.833 (6 unanswerable), false refusal 0.062 (16),
-#   quote exactness 1.000 (44 quotes), 0 errors.
-# (With 8 evidence sentences, the earlier default: key facts 0.750, all facts 0.688, citation
-# coverage 0.544, evidence precision 0.741 / recall 0.738, correct refusal 0.500, false refusal
-# 0.125. On the whole set of 78 (`python -m rag eval --llm local`), before -> after these
-# changes: key facts 0.63 -> 0.67, false refusals 0.18 -> 0.14, correct refusals 0.68 -> 0.73,
-# citation coverage 0.46 -> 0.58, conflict attribution 0.26 -> 0.36.)
+#   key-fact recall 0.938 (16 answerable), all key facts 0.938 (16), citation coverage 0.572
+#   (17 answered), evidence precision 0.735 (17), evidence recall 0.850 (16), conflict
+#   attribution 0.542 (4), correct refusal 0.833 (6 unanswerable), false refusal 0.000 (16),
+#   quote exactness 1.000 (45 quotes), 0 errors.
+# (Before them, with 8 evidence sentences: key facts 0.750, all facts 0.688, citation coverage
+# 0.544, evidence precision 0.741 / recall 0.738, correct refusal 0.500, false refusal 0.125.
+# On the whole set of 78 (`python -m rag eval --llm local`), before -> after: key facts
+# 0.63 -> 0.71, false refusals 0.18 -> 0.09, correct refusals 0.68 -> 0.73, citation coverage
+# 0.46 -> 0.55, conflict attribution 0.26 -> 0.36.)
 # Floors are the measured value less 1/n (one item), ceilings the measured value plus 1/n,
 # rounded to two decimals away from the measured value.
-FLOORS = {"hit@5": 0.88, "recall@10": 0.91, "mrr": 0.82, "key_fact_recall": 0.81,
-          "all_facts_hit": 0.81, "citation_coverage": 0.54, "evidence_precision": 0.65,
-          "evidence_recall": 0.72, "conflict_attribution": 0.29, "correct_refusal": 0.66}
-CEILINGS = {"false_refusal": 0.13}
+FLOORS = {"hit@5": 0.88, "recall@10": 0.91, "mrr": 0.82, "key_fact_recall": 0.87,
+          "all_facts_hit": 0.87, "citation_coverage": 0.51, "evidence_precision": 0.67,
+          "evidence_recall": 0.78, "conflict_attribution": 0.29, "correct_refusal": 0.66}
+CEILINGS = {"false_refusal": 0.07}
 
 
 @pytest.mark.slow
@@ -65,7 +66,13 @@ def test_default_model_keeps_its_measured_quality(tmp_path, seed_store):
     items = select(load_items(), ids=SUBSET)
     assert [it.id for it in items] == SUBSET
     name = canonical("local")
-    run = evaluate(items, [(name, build_chat_model("local", settings))], settings,
+    model = build_chat_model("local", settings)
+    # Start from an empty KV cache, as the command-line run that measured the floors did:
+    # llama.cpp reuses the previous prompt's prefix, which can flip a near-tie when greedy.
+    from rag.llms.llamacpp import load_llama
+
+    load_llama(model.model_path, model.n_ctx, model.n_threads)[0].reset()
+    run = evaluate(items, [(name, model)], settings,
                    store=seed_store, progress=False)
     write_report(run, tmp_path / "report")
     summary = summarize(run)
