@@ -55,19 +55,19 @@ class SentenceVectors:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if missing:
-            fresh = np.asarray(self.embeddings.encode(missing), dtype=np.float32)
-            with self._lock:
-                self._cache.update(zip(missing, fresh, strict=True))
-        with self._lock:
-            rows = []
-            for text in texts:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+            for text in known:
                 self._cache.move_to_end(text)
-                rows.append(self._cache[text])
-            while len(self._cache) > self.size:
-                self._cache.popitem(last=False)
-        return np.stack(rows)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:  # embedded outside the lock; another thread may embed the same text
+            fresh = dict(zip(missing, np.asarray(self.embeddings.encode(missing),
+                                                 dtype=np.float32), strict=True))
+            known |= fresh
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self.size:
+                    self._cache.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
     def clear(self) -> None:
         with self._lock:
