@@ -29,7 +29,7 @@ def get_store(settings: Settings) -> ReportStore:
 def get_engine(spec: str, settings: Settings) -> Engine:
     engine = ui.make_engine(spec, settings, get_store(settings))
     engine.ensure_indexed()
-    ui.warm_up(engine)
+    engine.warm_up()  # weights and system prompt now, not at the first question
     return engine
 
 

@@ -81,6 +81,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_stream(stream) -> str:
+    """Print an answer as it streams; returns the text shown."""
+    streamed = ""
+    for token in stream:
+        streamed += token
+        print(token, end="", flush=True)
+    print()
+    return streamed
+
+
 def _print_sources(answer, streamed: str = "") -> None:
     if not answer.answerable:
         if streamed.strip() != answer.answer.strip():  # refused after (or before) streaming
@@ -113,11 +123,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
     stream = engine.stream(args.question, history)
-    streamed = ""
-    for token in stream:
-        streamed += token
-        print(token, end="", flush=True)
-    print()
+    streamed = _print_stream(stream)
     _print_sources(stream.answer, streamed)
     return 0
 
@@ -155,11 +161,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         try:
             stream = engine.stream(question, history)
             print("bot> ", end="", flush=True)
-            streamed = ""
-            for token in stream:
-                streamed += token
-                print(token, end="", flush=True)
-            print()
+            streamed = _print_stream(stream)
             answer = stream.answer
             _print_sources(answer, streamed)
             history += [{"role": "user", "content": question},

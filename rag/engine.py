@@ -103,7 +103,11 @@ class Engine:
 
     def warm_up(self) -> None:
         """Get ready for the first question: load the embedding model and, for an embedded
-        model, its weights and the system prompt (see ``LlamaCppChatModel.warm_up``)."""
+        model, its weights and the system prompt (see ``LlamaCppChatModel.warm_up``).
+
+        Loaded llama.cpp models are shared per file, each with a lock held for a whole
+        generation: two browser tabs asking at once are answered one after the other.
+        """
         self.store.embeddings.embed_query("warm up")
         self.store.keyword_snapshot()
         warm = getattr(self.llm, "warm_up", None)

@@ -118,10 +118,6 @@ class ReportStore:
         return [{"source": c.source, "title": c.title, "publisher": c.publisher or "",
                  "start": c.start, "end": c.end, "index": c.index, **extra} for c in chunks]
 
-    def add_chunks(self, chunks: list[Chunk], extra: dict[str, Any]) -> None:
-        """Embed and upsert chunks (``extra`` metadata such as path and file hash added to each)."""
-        self.add_chunks_of([(chunks, extra)])
-
     def add_chunks_of(self, groups: list[tuple[list[Chunk], dict[str, Any]]]) -> None:
         """Embed the chunks of several files in one call and upsert them in large pages;
         each group's ``extra`` metadata is added to its chunks."""

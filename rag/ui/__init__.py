@@ -18,7 +18,7 @@ from rag.ui.corpus import (
     safe_upload_name,
 )
 from rag.ui.feedback import write_feedback
-from rag.ui.models import ModelChoice, make_engine, make_store, model_choices, warm_up
+from rag.ui.models import ModelChoice, make_engine, make_store, model_choices
 from rag.ui.render import (
     answer_markdown,
     conflict_rows,
@@ -33,6 +33,6 @@ __all__ = [
     "UPLOAD_TYPES", "ChatMessage", "ModelChoice", "answer_markdown", "conflict_rows",
     "escape_inline", "escape_markdown", "highlight_markdown", "history",
     "index_uploads", "make_engine", "make_store", "model_choices", "passage_rows",
-    "remove_report", "report_text", "safe_upload_name", "source_label", "to_markdown", "warm_up",
+    "remove_report", "report_text", "safe_upload_name", "source_label", "to_markdown",
     "write_feedback",
 ]

@@ -18,7 +18,7 @@ from rag.llms.local_models import CATALOG, DEFAULT_LOCAL
 from rag.store import ReportStore
 
 __all__ = ["SPEC_FORMS", "ModelChoice", "make_chat_model", "make_embeddings", "make_engine",
-           "make_store", "model_choices", "warm_up"]
+           "make_store", "model_choices"]
 
 
 def make_embeddings(settings: Settings) -> Embeddings:
@@ -40,16 +40,6 @@ def make_engine(spec: str, settings: Settings, store: ReportStore) -> Engine:
     """An engine answering with model ``spec`` over the shared ``store``."""
     return build_engine(settings, llm=make_chat_model(spec, settings), store=store,
                         model_name=canonical(spec))
-
-
-def warm_up(engine: Engine) -> None:
-    """Load the models and read the system prompt now, so the first question waits for
-    neither (``Engine.warm_up``).
-
-    Loaded llama.cpp models are shared per file, each with a lock held for a whole
-    generation: two browser tabs asking at once are answered one after the other.
-    """
-    engine.warm_up()
 
 
 @dataclass(frozen=True)
