@@ -15,9 +15,9 @@ import re
 from collections.abc import Callable
 
 from rag.bm25 import tokenize
+from rag.figures import MARKER
+from rag.text import split_sentences
 from rag.types import Citation, Evidence
-
-MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*)\]")
 
 
 def _numbers(group: str) -> list[int]:
@@ -54,7 +54,40 @@ _META = re.compile(
     r"characterization|statement|description))?\s+(?:is|are|was|were|can be)\s+(?:\w+\s+)?"
     r"(?:stated|cited|supported|based|found|mentioned|provided|given|taken|drawn)\b[^0-9]*$",
     re.I)
-_SENTENCE_GAP = re.compile(r"((?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+)")
+_LEADING_MARKERS = re.compile(r"^(?:" + MARKER.pattern + r"\s*)+")
+
+
+def _sentences_and_gaps(text: str) -> list[str]:
+    """``[sentence, gap, sentence, gap, ..., sentence]`` of ``text``, joined back losslessly,
+    split by the one sentence splitter (:func:`rag.text.split_sentences`)."""
+    spans = split_sentences(text)
+    if not spans:
+        return [text]
+    parts = [text[:spans[0].end]]
+    for prev, span in zip(spans, spans[1:], strict=False):
+        parts += [text[prev.end:span.start], text[span.start:span.end]]
+    parts[-1] += text[spans[-1].end:]
+    return parts
+
+
+def answer_sentences(answer: str) -> list[str]:
+    """Sentences of an answer; a run of markers after the full stop stays with its sentence.
+
+    >>> answer_sentences("Kim left. [1] He said so [2].")
+    ['Kim left. [1]', 'He said so [2].']
+    """
+    out: list[str] = []
+    for span in split_sentences(answer):
+        text = span.text.strip()
+        lead = _LEADING_MARKERS.match(text)
+        if out and lead:
+            out[-1] = f"{out[-1]} {lead.group().strip()}"
+            text = text[lead.end():].strip()
+        if re.search(r"\w", MARKER.sub("", text)):
+            out.append(text)
+        elif out and text:
+            out[-1] = f"{out[-1]} {text}"
+    return out
 
 
 def drop_meta_sentences(text: str) -> str:
@@ -66,7 +99,7 @@ def drop_meta_sentences(text: str) -> str:
     >>> drop_meta_sentences('It would follow "international law." This is supported by [1].')
     'It would follow "international law." [1]'
     """
-    parts = _SENTENCE_GAP.split(text.strip())  # sentence, gap, sentence, gap, ...
+    parts = _sentences_and_gaps(text.strip())
     out: list[str] = []
     for i in range(0, len(parts), 2):
         sentence = parts[i]
@@ -124,7 +157,7 @@ def resolve(text: str, evidence: list[Evidence], original_of: Callable[[str], st
     by_n = {ev.n: ev for ev in evidence}
     clean = strip_invalid_markers(text, set(by_n))
     order = [n for n in cited_numbers(clean) if n in by_n]
-    for sentence in re.split(r"(?<=[.!?])\s+", clean):
+    for sentence in answer_sentences(clean):
         if sentence.strip() and not MARKER.search(sentence):
             ev = attribute(sentence, evidence, given=question)
             if ev is not None and ev.n not in order:

@@ -1,7 +1,8 @@
 """Finding figures that reports disagree on, and who each report attributes them to.
 
 Decided in code, so a small model cannot hide a disagreement. A figure is a number
-followed (within three words) by a unit such as troops, soldiers or brigades:
+followed (within three words) by a unit such as troops, soldiers or brigades (read by
+:mod:`rag.figures`):
 
     >>> [(f.value, f.unit) for f in figures("It sent four brigades, about 12,000 soldiers.")]
     [('four', 'brigades'), ('12,000', 'troops')]
@@ -13,101 +14,12 @@ of the same unit from two or more reports, the answer lists each value with its 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from rag.figures import UNATTRIBUTED, UNITS, figures, is_quantity_question, speaker
 from rag.types import Claim, Conflict, Evidence
 
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-          "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
-          "twenty": 20, "fifty": 50, "hundred": 100}
-_UNITS = {"troops": "troops", "soldiers": "troops", "forces": "troops", "personnel": "troops",
-          "special forces": "troops", "fighters": "troops", "brigades": "brigades"}
-_FIGURE = re.compile(
-    r"(?<![\w$€£.,])(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?|" + "|".join(_WORDS) + r")"
-    r"(?:\s+(?P<scale>thousand|million))?"
-    r"\s+(?:[\w’'-]+\s+){0,3}?(?P<unit>special forces|troops|soldiers|forces|personnel|"
-    r"fighters|brigades)\b",
-    re.IGNORECASE,
-)
-_QUANTITY_QUESTION = re.compile(
-    r"how many|number of|how large|how big|size|figures?\b|estimate|strength|count|"
-    r"disagree|differ|conflict|contradict", re.IGNORECASE)
-_VERB = re.compile(
-    r"\b(said|says|stated|reported|revealed|disclosed|claimed|told|warned|added|confirmed|"
-    r"estimated|indicated|suggest|suggests|believes|assessed)\b")
-_ACCORDING = re.compile(r"[Aa]ccording to (?:the )?(?P<who>[A-Z][^,.;]{1,60}?)(?=,|\s+that\b|\.)")
-_CLAIMS_BY = re.compile(r"claims? (?:by|from) (?P<who>[^,.;]{3,60}?)\s+that\b")
-_SKIP = {"had", "has", "have", "earlier", "also", "reportedly", "previously", "already",
-         "recently", "officially", "further", "publicly", "first"}
-_NOUNS = {"intelligence", "officials", "sources", "agency", "ministry", "government", "media",
-          "reports", "spokesperson", "president", "minister", "lawmakers", "military"}
-
-
-@dataclass(frozen=True)
-class Figure:
-    value: str
-    number: float
-    unit: str
-    position: int
-
-
-def _number(num: str, scale: str | None) -> float:
-    lower = num.lower()
-    value = float(_WORDS[lower]) if lower in _WORDS else float(num.replace(",", ""))
-    if scale:
-        value *= 1000 if scale.lower() == "thousand" else 1_000_000
-    return value
-
-
-def figures(text: str) -> list[Figure]:
-    """Quantities of troops or brigades stated in ``text``."""
-    found = []
-    for m in _FIGURE.finditer(text):
-        unit = _UNITS[m.group("unit").lower()]
-        number = _number(m.group("num"), m.group("scale"))
-        if unit == "troops" and number < 100:  # "six North Korean soldiers" is not a force size
-            continue
-        value = m.group("num") + (f" {m.group('scale')}" if m.group("scale") else "")
-        found.append(Figure(value, number, unit, m.start()))
-    return found
-
-
-def speaker(sentence: str, position: int) -> str | None:
-    """Who the sentence attributes the statement at ``position`` to, if it says."""
-    head = sentence[:position]
-    for pattern in (_ACCORDING, _CLAIMS_BY):
-        hits = list(pattern.finditer(head))
-        if hits:
-            return hits[-1].group("who").strip()
-    verbs = list(_VERB.finditer(head))
-    if not verbs:
-        return None
-    words = re.split(r"\s+", head[:verbs[-1].start()].strip())
-    while words and words[-1].lower() in _SKIP:
-        words.pop()
-    who: list[str] = []
-    for word in reversed(words):
-        bare = word.rstrip(",")
-        if word.endswith(",") and who:
-            break
-        if bare.lstrip("(")[:1].isupper() or bare.lower() in _NOUNS or bare in ("of", "the") or "’s" in bare:
-            who.insert(0, bare)
-            if len(who) >= 8:
-                break
-        else:
-            break
-    while who and who[0].lower() in ("of", "the"):
-        who.pop(0)
-    return " ".join(who) or None
-
-
-UNATTRIBUTED = "not attributed"
-
-
-def is_quantity_question(question: str) -> bool:
-    """Whether a question asks about numbers of troops, units and the like."""
-    return bool(_QUANTITY_QUESTION.search(question))
-
+__all__ = ["UNATTRIBUTED", "describe", "figures", "find_conflicts", "is_quantity_question",
+           "speaker"]
 
 def find_conflicts(question: str, answer: str, evidence: list[Evidence]) -> list[Conflict]:
     """Disagreements on quantities in ``evidence`` that the question or the answer is about.
@@ -118,7 +30,7 @@ def find_conflicts(question: str, answer: str, evidence: list[Evidence]) -> list
     is not about troops: neither lists troop figures.
     """
     answered_units = {f.unit for f in figures(answer)}
-    named = {unit for word, unit in _UNITS.items() if re.search(rf"\b{word}\b", question, re.I)}
+    named = {unit for word, unit in UNITS.items() if re.search(rf"\b{word}\b", question, re.I)}
     wanted = answered_units | (named if is_quantity_question(question) else set())
     by_unit: dict[str, list[Claim]] = {}
     for ev in evidence:

@@ -18,7 +18,8 @@ from collections import OrderedDict
 import numpy as np
 
 from rag.bm25 import tokenize
-from rag.conflicts import figures, is_quantity_question
+from rag.figures import figures, is_quantity_question
+from rag.ranking import spread
 from rag.safety import looks_like_instruction
 from rag.text import split_sentences
 from rag.types import Evidence, Passage
@@ -103,15 +104,9 @@ def select_evidence(question: str, passages: list[Passage], embeddings, limit: i
         overlap = len(q_terms & terms) / len(q_terms) if q_terms else 0.0
         bonus = figure_bonus if figure_bonus and figures(text) else 0.0
         scores.append(float(cos) + 0.3 * overlap + 0.1 / (1 + rank[p.chunk_id]) + bonus)
-    order = list(np.argsort(-np.array(scores), kind="stable"))
-    chosen: list[int] = []
-    per_source: dict[str, int] = {}
-    pool = order[:]
-    while pool and len(chosen) < limit:
-        best = max(pool, key=lambda i: scores[i] * diversity ** per_source.get(cands[i][0].source, 0))
-        pool.remove(best)
-        chosen.append(best)
-        per_source[cands[best][0].source] = per_source.get(cands[best][0].source, 0) + 1
+    order = [int(i) for i in np.argsort(-np.array(scores), kind="stable")]
+    chosen = spread(order, limit, score=scores.__getitem__,
+                    group=lambda i: cands[i][0].source, diversity=diversity)
     # Pronoun-led sentences bring their antecedent sentence when it is a candidate.
     for i in list(chosen):
         p, start, _end, text = cands[i]

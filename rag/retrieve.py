@@ -18,6 +18,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
+from rag import ranking
 from rag.store import ReportStore
 from rag.types import Passage
 
@@ -42,15 +43,8 @@ def _passage(chunk_id: str, text: str, meta: dict, score: float, dense: float | 
 
 def spread(ranked: list[Passage], k: int, diversity: float) -> list[Passage]:
     """Pick ``k`` passages greedily, discounting reports already picked (see module doc)."""
-    pool = list(ranked)
-    picked: list[Passage] = []
-    per_source: dict[str, int] = {}
-    while pool and len(picked) < k:
-        best = max(pool, key=lambda p: p.score * diversity ** per_source.get(p.source, 0))
-        pool.remove(best)
-        picked.append(best)
-        per_source[best.source] = per_source.get(best.source, 0) + 1
-    return picked
+    return ranking.spread(ranked, k, score=lambda p: p.score, group=lambda p: p.source,
+                          diversity=diversity)
 
 
 def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.conflicts import UNATTRIBUTED, speaker
+from rag.figures import UNATTRIBUTED, speaker
 from rag.types import Claim, Conflict, Evidence
 
 # Checked in this order: the first pattern that matches a stretch of text claims it, so

@@ -82,7 +82,7 @@ def test_quote_exactness_is_byte_for_byte_in_every_text():
 
 def test_citation_coverage_counts_sentences_with_a_verified_marker():
     answer = ("Peskov cited contradictory information [1]. He said it should worry no one. "
-              "Seoul disagreed. [2][3]\n\n[Cut at the answer-length limit (RAG_MAX_TOKENS).]")
+              "Seoul disagreed. [2][3]")  # notes ("[Cut at ...]") are Answer.notes, not text
     # 3 sentences; the 1st and 3rd carry markers, but [3] did not verify and [2] is absent
     assert m.citation_coverage(answer, {1, 3}) == pytest.approx(2 / 3)
     assert m.citation_coverage(answer, {1}) == pytest.approx(1 / 3)

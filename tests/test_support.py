@@ -36,7 +36,8 @@ def test_docstring_examples_hold():
     ("Peskov denied it [3]. This information is stated in [3].", "Peskov denied it [3]."),
     ("X [1]. This is based on the information provided in reports [1] and [2].", "X [1][2]."),
     ("Said \"rumors.\" This claim is supported by evidence [1].", "Said \"rumors.\" [1]"),
-    ("A [1].\n\nB. This response is supported by evidence [2]. C [3].", "A [1].\n\nB [2]. C [3]."),
+    ("Kim left [1].\n\nSeoul agreed. This response is supported by evidence [2]. Kyiv too [3].",
+     "Kim left [1].\n\nSeoul agreed [2]. Kyiv too [3]."),
     # claims that merely start with "This" stay
     ("Peskov denied it [3]. This comes after Zelensky stated that 12,000 were sent [2].", None),
     ("Peskov denied it [3]. This was stated by 3 officials [2].", None),

@@ -18,8 +18,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
-from rag.citations import MARKER, cited_numbers
-from rag.text import split_sentences
+from rag.citations import MARKER, answer_sentences, cited_numbers
 
 KS = (1, 3, 5, 10)
 
@@ -187,32 +186,6 @@ def quote_exactness(citations: Sequence[Quoted],
     if not citations:
         return None
     return sum(quote_is_exact(c, *originals) for c in citations) / len(citations)
-
-
-_NOTE = re.compile(r"^\[(?:Incomplete answer|Cut at)[^\]]*\]\.?$")
-_LEADING_MARKERS = re.compile(r"^(?:" + MARKER.pattern + r"\s*)+")
-
-
-def answer_sentences(answer: str) -> list[str]:
-    """Sentences of an answer; a run of markers after the full stop stays with its sentence.
-
-    >>> answer_sentences("Kim left. [1] He said so [2].\\n\\n[Cut at the answer-length limit.]")
-    ['Kim left. [1]', 'He said so [2].']
-    """
-    out: list[str] = []
-    for span in split_sentences(answer):
-        text = span.text.strip()
-        if _NOTE.match(text):
-            continue
-        lead = _LEADING_MARKERS.match(text)
-        if out and lead:
-            out[-1] = f"{out[-1]} {lead.group().strip()}"
-            text = text[lead.end():].strip()
-        if re.search(r"\w", strip_markers(text)):
-            out.append(text)
-        elif out and text:
-            out[-1] = f"{out[-1]} {text}"
-    return out
 
 
 def citation_coverage(answer: str, cited: Iterable[int]) -> float | None:
