@@ -42,11 +42,29 @@ def test_remote_providers_are_built_lazily_without_network(tmp_path):
     assert canonical("local") == "local:qwen2.5-coder-1.5b"
 
 
-def test_provider_errors_say_what_to_fix():
+def test_provider_errors_are_mapped_by_type_most_specific_first():
+    import httpx
+    import openai
+
+    request = httpx.Request("POST", "http://127.0.0.1:1/v1/chat/completions")
+
+    def status(cls, code):
+        return cls("no", response=httpx.Response(code, request=request), body=None)
+
+    assert "OPENAI_API_KEY" in str(provider_error(status(openai.AuthenticationError, 401), "o:x"))
+    assert "(429)" in str(provider_error(status(openai.RateLimitError, 429), "o:x"))
+    assert "(404)" in str(provider_error(status(openai.NotFoundError, 404), "o:x"))
+    assert "(503)" in str(provider_error(status(openai.InternalServerError, 503), "o:x"))
+    # APITimeoutError is an APIConnectionError: the timeout row must win
+    assert "RAG_LLM_TIMEOUT" in str(provider_error(openai.APITimeoutError(request), "o:x"))
+    assert "Is the server running" in str(
+        provider_error(openai.APIConnectionError(request=request), "o:x"))
+    assert "RAG_LLM_TIMEOUT" in str(provider_error(httpx.ReadTimeout("slow"), "o:x"))
+    assert "RAG_LLM_TIMEOUT" in str(provider_error(TimeoutError("timed out"), "o:x"))
+    # a class merely *named* like an openai error is not mistaken for one
     class AuthenticationError(Exception):
-        status_code = 401
-    assert "OPENAI_API_KEY" in str(provider_error(AuthenticationError("no"), "openai:x"))
-    assert "RAG_LLM_TIMEOUT" in str(provider_error(TimeoutError("timed out"), "openai:x"))
+        pass
+    assert "OPENAI_API_KEY" not in str(provider_error(AuthenticationError("no"), "o:x"))
 
 
 @pytest.fixture

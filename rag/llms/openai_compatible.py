@@ -32,9 +32,13 @@ class StrictChatOpenAI(ChatOpenAI):
         except Exception as exc:
             if not started or isinstance(exc, RagError):
                 raise  # nothing was received yet: the engine reports the provider's error
-            from rag.llms import provider_error
+            import httpx
+            import openai
 
-            if "connection" in type(exc).__name__.lower():
+            from rag.llms.errors import provider_error
+
+            if isinstance(exc, openai.APIConnectionError | httpx.TransportError) and not \
+                    isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
                 raise ProviderError(f"The connection to {self.model_name} was cut part-way "
                                     f"through the answer; ask again.") from exc
             raise provider_error(exc, self.model_name) from exc

@@ -54,3 +54,43 @@ class ScriptedChatModel(BaseChatModel):
             if run_manager:
                 run_manager.on_llm_new_token(token, chunk=chunk)
             yield chunk
+
+
+# -- scripted:NAME specs --------------------------------------------------------------------
+Reply = list[str | Callable[[list[BaseMessage]], str]] | Callable[[list[BaseMessage]], str]
+
+
+def extractive(messages: list[BaseMessage]) -> str:
+    """A model that answers with the first evidence sentence, cited: ``Text [1].``
+
+    Follow-up rewriting gets an empty reply (the engine then joins the questions itself);
+    a prompt without evidence gets the refusal sentinel.
+    """
+    prompt = messages[-1].text
+    if "Follow-up question:" in prompt:
+        return ""
+    for line in prompt.splitlines():
+        m = re.match(r"\[(\d+)\] (.*)", line)
+        if m:
+            return f"{m.group(2).rstrip('.')} [{m.group(1)}]."
+    return "NOT IN REPORTS"
+
+
+SCRIPTS: dict[str, Reply] = {"extractive": extractive, "refuse": ["NOT IN REPORTS"]}
+
+
+def register_script(name: str, replies: Reply) -> str:
+    """Make ``scripted:NAME`` answer with ``replies``; returns the spec. Tests use this instead
+    of patching the registry: the app, the CLI and the eval then build it like any model."""
+    SCRIPTS[name] = replies
+    return f"scripted:{name}"
+
+
+def build_scripted(name: str) -> ScriptedChatModel:
+    if name not in SCRIPTS:
+        from rag.errors import UnknownSpecError
+
+        raise UnknownSpecError(f"Unknown scripted model {name!r}; known: "
+                               f"{', '.join('scripted:' + n for n in SCRIPTS)} "
+                               f"(tests add more with rag.llms.scripted.register_script).")
+    return ScriptedChatModel(replies=SCRIPTS[name], model_name=f"scripted:{name}")
