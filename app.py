@@ -155,6 +155,8 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
     else:
         with st.container(key=f"answer-{msg.id}"):
             st.markdown(ui.answer_markdown(answer.answer))
+            for note in answer.notes:
+                st.markdown(ui.answer_markdown(note))
         if answer.conflicts:
             st.markdown("**The reports disagree**")
             st.dataframe(ui.conflict_rows(answer), hide_index=True, column_config={
@@ -216,7 +218,7 @@ def ask(question: str, engine: Engine | None, engine_error: str | None, k: int) 
     finally:
         status.empty()
         live.empty()
-    return ui.ChatMessage("assistant", answer.answer, answer=answer)
+    return ui.ChatMessage("assistant", answer.text_with_notes, answer=answer)
 
 
 # -- the page ------------------------------------------------------------------------------

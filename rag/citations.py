@@ -162,11 +162,11 @@ def resolve(text: str, evidence: list[Evidence], original_of: Callable[[str], st
             ev = attribute(sentence, evidence, given=question)
             if ev is not None and ev.n not in order:
                 order.append(ev.n)
-    citations = []
-    for n in order:
-        ev = by_n[n]
-        if verify(ev, original_of(ev.source)):
-            citations.append(Citation(n=n, source=ev.source, title=ev.title,
-                                      publisher=ev.publisher, quote=ev.text,
-                                      start=ev.start, end=ev.end))
-    return clean, citations
+    cites = [citation(by_n[n]) for n in order if verify(by_n[n], original_of(by_n[n].source))]
+    return clean, cites
+
+
+def citation(ev: Evidence) -> Citation:
+    """The citation of a verified evidence sentence (check it with :func:`verify` first)."""
+    return Citation(n=ev.n, source=ev.source, title=ev.title, publisher=ev.publisher,
+                    quote=ev.text, start=ev.start, end=ev.end)

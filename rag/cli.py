@@ -165,7 +165,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             answer = stream.answer
             _print_sources(answer, streamed)
             history += [{"role": "user", "content": question},
-                        {"role": "assistant", "content": answer.answer}]
+                        {"role": "assistant", "content": answer.text_with_notes}]
         except RagError as exc:  # one failed answer never ends the chat
             print(f"\n[error] {exc}")
 

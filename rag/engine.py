@@ -1,21 +1,27 @@
-"""The grounded answer engine: question (+ history) -> retrieval -> evidence -> model -> Answer.
+"""The grounded answer engine: question (+ history) -> Answer, as a pipeline of named stages.
 
-Whether the reports answer a question is decided in code as well as by the prompt:
+    condense -> retrieve -> evidence -> generate -> cite -> verify -> annotate
 
-1. retrieval relevance: if no passage's cosine similarity reaches ``min_relevance``, refuse
-   without calling the model (every model tried answered "Paris" to an off-topic question);
-2. the model may reply ``NOT IN REPORTS``;
-3. evidence check: an answer none of whose citations resolves to a verified quote is refused;
-4. an answer that repeats the system prompt is withdrawn.
+Each stage (``STAGES``) is a small generator over a :class:`Turn`: it may stream text, and it
+may refuse, which ends the run. Whether the reports answer a question is decided in code:
+
+1. retrieve: if no passage's cosine similarity reaches ``min_relevance``, refuse without
+   calling the model (every model tried answered "Paris" to an off-topic question);
+2. verify runs ``CHECKS`` in order, each returning None or a reason to refuse: the model
+   replied ``NOT IN REPORTS``; the answer repeats the system prompt; none of its citations
+   resolves to a verified quote; it states a figure no evidence sentence states.
 
 The model never types a quote: it cites evidence numbers, resolved by :mod:`rag.citations`.
+Notes (the disagreements in words, a cut-off notice) are ``Answer.notes``, never answer text.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -27,7 +33,8 @@ from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
 from rag.evidence import SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
-from rag.retrieve import hybrid_search
+from rag.llms.errors import provider_error
+from rag.retrieve import Retrieval, hybrid_search
 from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
 from rag.types import Answer
@@ -96,7 +103,7 @@ class Engine:
         self.model_name = model_name
         self.system_prompt = prompts.load("system")
         self.sentence_vectors = SentenceVectors(store.embeddings)
-        self._answer_chain = ChatPromptTemplate.from_messages(
+        self.answer_chain = ChatPromptTemplate.from_messages(
             [("system", self.system_prompt), ("human", prompts.load("answer"))]) | llm
         self._condense_chain = (ChatPromptTemplate.from_messages(
             [("human", prompts.load("condense"))]) | llm | StrOutputParser())
@@ -172,123 +179,242 @@ class Engine:
             return f"{last_user} {question}".strip()
         return text
 
-    def _refuse(self, base: Answer, reason: str) -> Answer:
-        base.answer = prompts.load("refusal")
-        base.answerable = False
-        base.citations = []
-        base.conflicts = []
-        base.refusal_reason = reason
-        return base
-
     def _run(self, question: str, history: History, k: int,
              warnings: list[str]) -> Iterator[str]:
-        t0 = time.perf_counter()
-        timings: dict[str, float] = {}
-        self.ensure_indexed()
-        standalone = self.condense(question, history)
-        timings["condense"] = (time.perf_counter() - t0) * 1000
+        """Run the stages in order; a stage that refuses ends the run."""
+        clock = Clock()
+        turn = Turn(question, history, k, clock,
+                    Answer(question=question, answer="", answerable=True, model=self.model_name,
+                           timings_ms=clock.ms, warnings=warnings))
+        for _name, stage in STAGES:
+            yield from stage(self, turn)
+            if turn.refused:
+                break
+        return turn.finish()
+
+
+# -- the turn: what one question carries through the stages ----------------------------------
+class Clock:
+    """Stage timings in milliseconds (``Answer.timings_ms``), from one helper.
+
+        >>> clock = Clock()
+        >>> with clock.time("retrieve"):
+        ...     pass
+        >>> sorted(clock.ms)
+        ['retrieve']
+    """
+
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def time(self, name: str) -> Iterator[None]:
         t = time.perf_counter()
-        retrieval = hybrid_search(self.store, standalone, k)
-        timings["retrieve"] = (time.perf_counter() - t) * 1000
-        result = Answer(question=question, answer="", answerable=True,
-                        passages=retrieval.passages, model=self.model_name,
-                        standalone_question=standalone, timings_ms=timings,
-                        warnings=warnings)
-
-        error: Exception | None = None  # set when the model's stream fails part-way
-
-        def finish() -> Answer:
-            timings["total"] = (time.perf_counter() - t0) * 1000
-            if error is not None and not result.answerable:  # cut part-way, then refused
-                result.complete = False
-                result.refusal_reason = f"{result.refusal_reason}; the answer was cut off: {error}"
-            return result
-
-        if retrieval.best_dense < self.settings.min_relevance:
-            self._refuse(result, f"no passage is relevant enough (best cosine similarity "
-                                 f"{retrieval.best_dense:.2f} < {self.settings.min_relevance})")
-            yield result.answer
-            return finish()
-
-        t = time.perf_counter()
-        result.evidence = select_evidence(standalone, retrieval.passages, self.sentence_vectors,
-                                          self.settings.max_evidence,
-                                          query_vector=retrieval.query_vector)
-        timings["evidence"] = (time.perf_counter() - t) * 1000
-        if not result.evidence:
-            self._refuse(result, "no evidence sentences were found")
-            yield result.answer
-            return finish()
-
-        t = time.perf_counter()
-        raw, finish_reason = "", None
-        sanitizer = StreamSanitizer()  # no link or image reaches the screen, even mid-stream
-        maybe_sentinel = True  # hold text back while it could still be the refusal sentinel
         try:
-            for chunk in self._answer_chain.stream(
-                    {"evidence": format_evidence(result.evidence), "question": standalone}):
-                if "first_token" not in timings:
-                    timings["first_token"] = (time.perf_counter() - t0) * 1000
-                finish_reason = chunk.response_metadata.get("finish_reason") or finish_reason
+            yield
+        finally:
+            self.ms[name] = (time.perf_counter() - t) * 1000
+
+    def mark(self, name: str) -> None:
+        """Record the time since the start under ``name``, once (e.g. the first token)."""
+        self.ms.setdefault(name, (time.perf_counter() - self.t0) * 1000)
+
+
+@dataclass
+class Turn:
+    """One question on its way through the stages; ``answer`` is the result being built."""
+
+    question: str
+    history: History
+    k: int
+    clock: Clock
+    answer: Answer
+    standalone: str = ""
+    retrieval: Retrieval | None = None
+    raw: str = ""  # the model's text as generated
+    shown: str = ""  # the same with links and images removed: what the reader sees
+    held: str = ""  # sanitized text held back at the end of the stream, released if verified
+    finish_reason: str | None = None
+    error: Exception | None = None  # the model's stream failed part-way
+    refused: bool = False
+
+    def refuse(self, reason: str) -> None:
+        a = self.answer
+        a.answer, a.answerable, a.refusal_reason = prompts.load("refusal"), False, reason
+        a.citations, a.conflicts = [], []
+        self.refused = True
+
+    def finish(self) -> Answer:
+        self.clock.ms["total"] = (time.perf_counter() - self.clock.t0) * 1000
+        a = self.answer
+        if self.error is not None and not a.answerable:  # cut part-way, then refused
+            a.complete = False
+            a.refusal_reason = f"{a.refusal_reason}; the answer was cut off: {self.error}"
+        return a
+
+
+# -- stages: each one job, each a generator of the text to stream ---------------------------
+Stage = Callable[[Engine, Turn], Iterator[str]]
+
+
+def condense_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """A follow-up becomes a standalone question (the history's entities kept)."""
+    engine.ensure_indexed()
+    with turn.clock.time("condense"):
+        turn.standalone = engine.condense(turn.question, turn.history)
+    turn.answer.standalone_question = turn.standalone
+    yield from ()
+
+
+def retrieve_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """Hybrid search; refuses without calling the model when nothing is relevant enough."""
+    with turn.clock.time("retrieve"):
+        turn.retrieval = hybrid_search(engine.store, turn.standalone, turn.k)
+    turn.answer.passages = turn.retrieval.passages
+    floor = engine.settings.min_relevance
+    if turn.retrieval.best_dense < floor:
+        turn.refuse(f"no passage is relevant enough (best cosine similarity "
+                    f"{turn.retrieval.best_dense:.2f} < {floor})")
+        yield turn.answer.answer
+
+
+def evidence_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """The few numbered sentences the model is shown."""
+    assert turn.retrieval is not None
+    with turn.clock.time("evidence"):
+        turn.answer.evidence = select_evidence(
+            turn.standalone, turn.retrieval.passages, engine.sentence_vectors,
+            engine.settings.max_evidence, query_vector=turn.retrieval.query_vector)
+    if not turn.answer.evidence:
+        turn.refuse("no evidence sentences were found")
+        yield turn.answer.answer
+
+
+def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """Stream the model's answer. Text is held back while it could still be the refusal
+    sentinel, and links and images never reach the screen, even mid-stream."""
+    sanitizer = StreamSanitizer()
+    maybe_sentinel = True
+    with turn.clock.time("generate"):
+        try:
+            for chunk in engine.answer_chain.stream(
+                    {"evidence": format_evidence(turn.answer.evidence),
+                     "question": turn.standalone}):
+                turn.clock.mark("first_token")
+                turn.finish_reason = (chunk.response_metadata.get("finish_reason")
+                                      or turn.finish_reason)
                 piece = chunk.text
                 if not piece:
                     continue
-                raw += piece
+                turn.raw += piece
                 if maybe_sentinel:
-                    head = raw.strip().upper()
+                    head = turn.raw.strip().upper()
                     if len(head) <= len(SENTINEL) and SENTINEL.startswith(head):
                         continue
-                    maybe_sentinel, piece = False, raw
+                    maybe_sentinel, piece = False, turn.raw
                 out = sanitizer.feed(piece)
                 if out:
                     yield out
         except Exception as exc:  # a provider failure; partial text is kept, marked incomplete
-            from rag.llms import provider_error
+            turn.error = exc if isinstance(exc, RagError) else provider_error(exc, engine.model_name)
+            if not turn.raw:
+                raise turn.error from exc
+    turn.held = sanitizer.flush()
+    turn.shown = sanitizer.shown
 
-            error = exc if isinstance(exc, RagError) else provider_error(exc, self.model_name)
-            if not raw:
-                raise error from exc
-        timings["generate"] = (time.perf_counter() - t) * 1000
 
-        if raw.strip().upper().startswith(SENTINEL) or not raw.strip():
-            self._refuse(result, "the model found no answer in the evidence")
-            return finish()
-        if _leaks_system_prompt(raw, self.system_prompt):
-            self._refuse(result, "the answer repeated the instructions and was withdrawn")
-            return finish()
-        tail = sanitizer.flush()
-        if tail:
-            yield tail
-        shown = citations.drop_meta_sentences(sanitizer.shown)
-        clean, cites = citations.resolve(shown, result.evidence, self.original_text, standalone)
-        if not cites:
-            self._refuse(result, "no cited evidence could be verified in the reports")
-            return finish()
-        made_up = support.unsupported(clean, [ev.text for ev in result.evidence])
-        if made_up:
-            self._refuse(result, f"the answer gave {', '.join(made_up)}, which no evidence "
-                                 f"sentence states")
-            return finish()
-        result.answer, result.citations = clean, cites
-        result.conflicts = (conflicts.find_conflicts(standalone, clean, result.evidence)
-                            + stances.find_stance_conflicts(standalone, result.evidence))
-        notes = []
-        if result.conflicts:
-            notes.append(conflicts.describe(result.conflicts))
-            _, extra = citations.resolve(notes[-1], result.evidence, self.original_text)
-            known = {c.n for c in result.citations}
-            result.citations += [c for c in extra if c.n not in known]
-        if error is not None:
-            result.complete = False
-            result.refusal_reason = None
-            notes.append(f"[Incomplete answer: {error}]")
-        elif finish_reason == "length":
-            result.complete = False
-            notes.append("[Cut at the answer-length limit (RAG_MAX_TOKENS).]")
-        for note in notes:
-            result.answer += "\n\n" + note
-            yield "\n\n" + note
-        return finish()
+def cite_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """Evidence numbers -> verified quotes; "This is stated in [2]." folded into its sentence."""
+    shown = citations.drop_meta_sentences(turn.shown)
+    turn.answer.answer, turn.answer.citations = citations.resolve(
+        shown, turn.answer.evidence, engine.original_text, turn.standalone)
+    yield from ()
+
+
+# -- checks: each returns None or the reason to refuse; adding one is adding an entry ------
+Check = Callable[[Engine, Turn], str | None]
+
+
+def no_answer_check(engine: Engine, turn: Turn) -> str | None:
+    if turn.raw.strip().upper().startswith(SENTINEL) or not turn.raw.strip():
+        return "the model found no answer in the evidence"
+    return None
+
+
+def prompt_leak_check(engine: Engine, turn: Turn) -> str | None:
+    if _leaks_system_prompt(turn.raw, engine.system_prompt):
+        return "the answer repeated the instructions and was withdrawn"
+    return None
+
+
+def verified_citation_check(engine: Engine, turn: Turn) -> str | None:
+    if not turn.answer.citations:
+        return "no cited evidence could be verified in the reports"
+    return None
+
+
+def figures_check(engine: Engine, turn: Turn) -> str | None:
+    made_up = support.unsupported(turn.answer.answer, [ev.text for ev in turn.answer.evidence])
+    if made_up:
+        return f"the answer gave {', '.join(made_up)}, which no evidence sentence states"
+    return None
+
+
+CHECKS: list[tuple[str, Check]] = [
+    ("no answer", no_answer_check),
+    ("prompt leak", prompt_leak_check),
+    ("verified citation", verified_citation_check),
+    ("figures", figures_check),
+]
+
+
+def verify_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """Run the checks in order; the first reason found refuses the answer."""
+    for _name, check in CHECKS:
+        reason = check(engine, turn)
+        if reason:
+            turn.refuse(reason)
+            break
+    yield from ()
+
+
+def annotate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """Release the held-back text; list disagreements; add notes (kept apart from the text)."""
+    if turn.held:
+        yield turn.held
+    a = turn.answer
+    a.conflicts = (conflicts.find_conflicts(turn.standalone, a.answer, a.evidence)
+                   + stances.find_stance_conflicts(turn.standalone, a.evidence))
+    if a.conflicts:
+        a.notes.append(conflicts.describe(a.conflicts))
+        by_n = {ev.n: ev for ev in a.evidence}
+        known = {c.n for c in a.citations}
+        for claim in (c for conflict in a.conflicts for c in conflict.claims):
+            ev = by_n.get(claim.n)
+            if ev is not None and claim.n not in known and citations.verify(
+                    ev, engine.original_text(ev.source)):
+                a.citations.append(citations.citation(ev))
+                known.add(claim.n)
+    if turn.error is not None:
+        a.complete = False
+        a.notes.append(f"[Incomplete answer: {turn.error}]")
+    elif turn.finish_reason == "length":
+        a.complete = False
+        a.notes.append("[Cut at the answer-length limit (RAG_MAX_TOKENS).]")
+    for note in a.notes:
+        yield "\n\n" + note
+
+
+STAGES: list[tuple[str, Stage]] = [
+    ("condense", condense_stage),
+    ("retrieve", retrieve_stage),
+    ("evidence", evidence_stage),
+    ("generate", generate_stage),
+    ("cite", cite_stage),
+    ("verify", verify_stage),
+    ("annotate", annotate_stage),
+]
 
 
 def build_engine(settings: Settings | None = None, llm: BaseChatModel | None = None,
@@ -306,4 +432,4 @@ def build_engine(settings: Settings | None = None, llm: BaseChatModel | None = N
     return Engine(settings, store, llm, model_name or getattr(llm, "model_name", "custom"))
 
 
-__all__ = ["AnswerStream", "Engine", "ModelError", "build_engine"]
+__all__ = ["CHECKS", "STAGES", "AnswerStream", "Engine", "ModelError", "Turn", "build_engine"]

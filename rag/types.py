@@ -128,12 +128,19 @@ class Answer:
     complete: bool = True  # False when a stream was cut before the model finished
     warnings: list[str] = field(default_factory=list)  # e.g. history trimmed to its cap
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # shown after the answer, never part of it: the disagreements in words, "[Cut at ...]"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def text_with_notes(self) -> str:
+        """The answer as a reader sees it: the text, then each note in its own paragraph."""
+        return "\n\n".join([self.answer, *self.notes]) if self.notes else self.answer
 
     def to_json(self) -> dict[str, Any]:
         """The ``python -m rag ask --json`` contract."""
         return {
             "question": self.question,
-            "answer": self.answer,
+            "answer": self.text_with_notes,  # as before notes became a field of their own
             "answerable": self.answerable,
             "citations": [
                 {k: c[k] for k in ("n", "source", "title", "quote", "start", "end")}
@@ -153,4 +160,5 @@ class Answer:
             "complete": self.complete,
             "warnings": self.warnings,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "notes": list(self.notes),
         }

@@ -89,9 +89,34 @@ def test_disputed_troop_numbers_are_listed_with_sources(engine_with):
     assert answer.conflicts, answer.evidence
     values = {c.value for c in answer.conflicts[0].claims}
     assert len(values) >= 2 and len({c.source for c in answer.conflicts[0].claims}) >= 2
-    assert "different figures" in answer.answer
+    # the disagreement in words is a note, kept apart from the model's text
+    assert "different figures" not in answer.answer
+    assert any("different figures" in note for note in answer.notes)
+    assert answer.text_with_notes.endswith(answer.notes[-1])
+    assert "different figures" in answer.to_json()["answer"]  # the --json contract as before
     cited = {c.n for c in answer.citations}
     assert all(claim.n in cited for claim in answer.conflicts[0].claims)
+
+
+def test_stages_and_checks_are_named_lists():
+    from rag.engine import CHECKS, STAGES
+
+    assert [name for name, _ in STAGES] == ["condense", "retrieve", "evidence", "generate",
+                                            "cite", "verify", "annotate"]
+    assert [name for name, _ in CHECKS][:2] == ["no answer", "prompt leak"]
+
+
+def test_a_new_check_is_one_entry(engine_with, monkeypatch):
+    from rag import engine as engine_module
+
+    def no_kursk(engine, turn):
+        return "Kursk is off limits" if "Kursk" in turn.answer.answer else None
+
+    monkeypatch.setattr(engine_module, "CHECKS", [*engine_module.CHECKS, ("kursk", no_kursk)])
+    engine, _ = engine_with(cite("Kursk", "Troops will go to Kursk"))
+    answer = engine.answer("Where will the first North Korean troops arrive?")
+    assert not answer.answerable and answer.refusal_reason == "Kursk is off limits"
+    assert answer.citations == [] and answer.notes == []
 
 
 def test_json_contract(engine_with):

@@ -200,7 +200,10 @@ def run_item(engine, item: Item, clock: TokenClock | None = None,
                 pred.ttft_ms = (time.perf_counter() - t0) * 1000
         pred.latency_ms = (time.perf_counter() - t0) * 1000
         answer = stream.answer
-        pred.answer = answer.answer
+        # Scored as the reader sees it: the text and the disagreements in words (notes), not
+        # the "[Cut at ...]" / "[Incomplete answer ...]" notices (Answer.notes keeps them apart).
+        pred.answer = "\n\n".join([answer.answer, *(n for n in answer.notes
+                                                     if not n.startswith("["))])
         pred.refused = not answer.answerable
         pred.refusal_reason = answer.refusal_reason
         pred.complete = answer.complete
