@@ -208,13 +208,19 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def _lazy(module: str, parser: argparse.ArgumentParser):
-    """Register a subcommand implemented in ``module`` (``add_arguments`` + ``run``)."""
+    """Register a subcommand implemented in ``module`` (``add_arguments`` + ``run``).
+
+    Only a missing third-party package is tolerated (the command then says which one to
+    install); a broken import inside the project is a bug and is raised as it is.
+    """
     import importlib
 
     try:
         mod = importlib.import_module(module)
-    except ImportError:
-        return None
+    except ModuleNotFoundError as exc:
+        if not exc.name or exc.name.split(".")[0] == "rag":
+            raise
+        return lambda args, missing=exc.name: _missing(parser.prog, missing)
     mod.add_arguments(parser)
     return mod.run
 
@@ -252,13 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module, help_text in (("eval", "rag.evaluation.cli", "run the evaluation suite"),
                                     ("bench", "rag.bench", "run the benchmarks")):
         p = sub.add_parser(name, help=help_text)
-        run = _lazy(module, p)
-        p.set_defaults(func=run or (lambda a, n=name: _missing(n)))
+        p.set_defaults(func=_lazy(module, p))
     return parser
 
 
-def _missing(name: str) -> int:
-    print(f"The {name} command is not available in this checkout.", file=sys.stderr)
+def _missing(command: str, package: str) -> int:
+    print(f"{command} needs the package {package}, which is not installed; run "
+          f"scripts/setup.sh (or pip install -r requirements.txt).", file=sys.stderr)
     return 2
 
 

@@ -31,6 +31,36 @@ def _guarded_connect(self, address):
     return _real_connect(self, address)
 
 
+_SLOW_TEST = {"now": False}  # whether the test being set up (or run) is marked slow
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture of a test is built: may it load a llama.cpp model?"""
+    _SLOW_TEST["now"] = item.get_closest_marker("slow") is not None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _llama_only_in_slow_tests():
+    """Loading a real llama.cpp model fails in any test not marked ``slow``, so that
+    ``pytest -m "not slow"`` is the fast loop it claims to be (fixtures of any scope included:
+    the check runs when the model is constructed). Subprocesses are not covered."""
+    import llama_cpp
+
+    real = llama_cpp.Llama
+
+    class GuardedLlama(real):
+        def __init__(self, *args, **kwargs):
+            if not _SLOW_TEST["now"]:
+                raise RuntimeError("This test loads a real llama.cpp model but is not marked "
+                                   "@pytest.mark.slow; mark it, or use a scripted:NAME model.")
+            super().__init__(*args, **kwargs)
+
+    llama_cpp.Llama = GuardedLlama
+    yield
+    llama_cpp.Llama = real
+
+
 @pytest.fixture(autouse=True)
 def _no_network_and_clean_env(monkeypatch):
     for key in list(os.environ):

@@ -114,7 +114,12 @@ def test_answers_through_the_server_match_the_embedded_store(server_store, seed_
     local, remote = answers(seed_store), answers(server_store)
     for a in local + remote:
         a.pop("timings_ms")
-    assert remote == local
+    for a in local + remote:  # the server's distance kernels may differ in the 6th decimal
+        for p in a["passages"]:
+            p["dense"] = round(p["dense"], 4)
+    for a, b in zip(remote, local, strict=True):
+        diff = {k: (a[k], b[k]) for k in a if a[k] != b[k]}
+        assert not diff, diff
     assert any(a["citations"] for a in remote)
 
 

@@ -5,8 +5,11 @@ in the seeds' proportions ("North Korean troops ... Russia ..."), so keyword sta
 (BM25 postings, common terms) look like a real news corpus on the same topic. Everything is
 deterministic for a given ``seed``:
 
-    >>> writer = Writer.from_folder(Path("seeds"), seed=1)
-    >>> writer.sentence()   # e.g. 'South Korea said the troops were sent to Russia ...'
+    >>> from rag.config import PROJECT_ROOT
+    >>> writer = Writer.from_folder(PROJECT_ROOT / "seeds", seed=1)
+    >>> first = writer.sentence()   # e.g. 'Earlier reports as a “significant threat” ...'
+    >>> first == Writer.from_folder(PROJECT_ROOT / "seeds", seed=1).sentence()
+    True
 """
 
 from __future__ import annotations
