@@ -56,6 +56,10 @@ def _llama_only_in_slow_tests():
                                    "@pytest.mark.slow; mark it, or use a scripted:NAME model.")
             super().__init__(*args, **kwargs)
 
+        def __del__(self):  # a refused construction has nothing to free
+            if hasattr(self, "_stack"):
+                super().__del__()
+
     llama_cpp.Llama = GuardedLlama
     yield
     llama_cpp.Llama = real

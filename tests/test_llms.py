@@ -115,6 +115,7 @@ def smollm(tmp_path_factory):
     return build_chat_model("local:smollm2-135m", make_settings(tmp_path_factory.mktemp("m")))
 
 
+@pytest.mark.slow
 def test_llama_cpp_model_generates_and_streams(smollm):
     reply = smollm.invoke("Say hello.", max_tokens=8)
     assert reply.content.strip()
@@ -122,6 +123,7 @@ def test_llama_cpp_model_generates_and_streams(smollm):
     assert len([p for p in pieces if p]) >= 2
 
 
+@pytest.mark.slow
 def test_concurrent_questions_are_serialised_not_crashed(smollm):
     results, errors = {}, []
 
@@ -140,6 +142,7 @@ def test_concurrent_questions_are_serialised_not_crashed(smollm):
     assert not errors and len(results) == 4 and all(results.values())
 
 
+@pytest.mark.slow
 def test_warm_up_reads_the_system_prompt_so_questions_do_not(smollm, monkeypatch):
     from langchain_core.messages import HumanMessage, SystemMessage
 

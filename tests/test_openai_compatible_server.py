@@ -27,6 +27,9 @@ from rag.types import Answer
 from tests.conftest import SEEDS, make_settings, stop_process
 from tests.fake_openai_server import free_port
 
+# A real llama.cpp server (a subprocess the in-process guard cannot see) loads a real model.
+pytestmark = pytest.mark.slow
+
 MODEL = "smollm2-135m"
 QUESTION = "How many North Korean troops are in Russia?"
 FOLLOW_UP = "And what did the Kremlin say about them?"

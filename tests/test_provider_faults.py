@@ -125,7 +125,9 @@ def test_a_stream_cut_part_way_is_an_incomplete_answer(server, engine_for, mode)
     assert "Kremlin answered" not in shown and "Kremlin answered" not in answer.answer
     assert answer.complete is False
     assert answer.answerable and answer.citations  # what did arrive is still verified
-    assert "[Incomplete answer:" in answer.answer
+    assert "[Incomplete answer:" not in answer.answer  # a note, kept apart from the text
+    assert any(n.startswith("[Incomplete answer:") for n in answer.notes)
+    assert "[Incomplete answer:" in shown and "[Incomplete answer:" in answer.to_json()["answer"]
     assert_next_question_works(engine, server)
 
 
