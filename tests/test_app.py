@@ -1,8 +1,8 @@
 """The Streamlit app, run by ``AppTest`` with a scripted chat model over a real Chroma store.
 
-The app builds its model through ``rag.ui.models.make_chat_model``; these tests replace it
-with a :class:`~rag.llms.scripted.ScriptedChatModel` and reuse the session's real embedding
-model. Data (index, uploads, feedback) lives in ``tmp_path``.
+The app builds its model from the spec in ``RAG_LLM`` like any user's: these tests register a
+:class:`~rag.llms.scripted.ScriptedChatModel` as ``scripted:app-test`` (nothing is patched),
+with the real embedding model. Data (index, uploads, feedback) lives in ``tmp_path``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag import ui
-from rag.errors import ConfigError, ProviderError
-from rag.llms.scripted import ScriptedChatModel
-from rag.ui import models
+from rag.errors import ProviderError
+from rag.llms.scripted import ScriptedChatModel, register_script
 from tests.conftest import cite
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -37,13 +36,12 @@ HOSTILE = (
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch, embeddings):
+def app(tmp_path, monkeypatch):
     """``start(reply)`` runs the app with a scripted model; returns (AppTest, model)."""
     monkeypatch.chdir(tmp_path)  # no .env from the checkout
     monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr(models, "make_embeddings", lambda settings: embeddings)
-    model = ScriptedChatModel()
-    monkeypatch.setattr(models, "make_chat_model", lambda spec, settings: model)
+    model = ScriptedChatModel(model_name="scripted:app-test")
+    monkeypatch.setenv("RAG_LLM", register_script("app-test", model))
     st.cache_resource.clear()
 
     def start(replies):
@@ -227,10 +225,7 @@ def test_errors_are_shown_in_the_chat_and_the_app_keeps_working(app):
 
 
 def test_a_model_that_cannot_be_built_is_reported_and_the_app_keeps_working(app, monkeypatch):
-    def no_key(spec, settings):
-        raise ConfigError("The model openai:gpt-4o-mini needs OPENAI_API_KEY: set it in the "
-                          "environment or in .env.")
-    monkeypatch.setattr(models, "make_chat_model", no_key)
+    monkeypatch.setenv("RAG_LLM", "openai:gpt-4o-mini")  # and no OPENAI_API_KEY
     at, _ = app([])
     assert any(ui.escape_markdown("OPENAI_API_KEY") in e.value for e in at.sidebar.error)
     ask(at, "What did Peskov say about the reports?")

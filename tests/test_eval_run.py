@@ -130,22 +130,22 @@ def test_ragas_rows_use_ragas_field_names(run_dir):
 
 def test_cli_eval_writes_the_folder_and_prints_the_table(tmp_path, monkeypatch, capsys):
     from rag import cli
-    from rag.evaluation import cli as eval_cli
+    from rag.llms.scripted import register_script
 
-    monkeypatch.setattr(eval_cli, "build_chat_model",
-                        lambda spec, settings: ScriptedChatModel(replies=copy_evidence))
+    copy = register_script("copy-evidence", copy_evidence)
+    other = register_script("copy-evidence-2", copy_evidence)
     out = tmp_path / "out"
-    code = cli.main(["eval", "--llm", "local", "--llm", "local:qwen2.5-coder-1.5b",  # one model
-                     "--llm", "local:smollm2-135m", "--data-dir", str(tmp_path / "data"),
+    code = cli.main(["eval", "--llm", copy, "--llm", copy,  # one model, named twice
+                     "--llm", other, "--data-dir", str(tmp_path / "data"),
                      "--ids", "fact-08,unans-01", "--out", str(out), "--no-progress"])
     printed = capsys.readouterr().out
     assert code == 0
-    assert "| Metric | `local:qwen2.5-coder-1.5b` | `local:smollm2-135m` |" in printed
+    assert f"| Metric | `{copy}` | `{other}` |" in printed
     assert f"Report: {out}" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["run"]["item_ids"] == ["fact-08", "unans-01"]
     assert summary["run"]["judge"] == "skipped"
-    assert summary["metrics"]["local:smollm2-135m"]["faithfulness"] == "skipped"
+    assert summary["metrics"][other]["faithfulness"] == "skipped"
 
 
 def test_cli_eval_rejects_an_unknown_item_id(tmp_path, capsys):

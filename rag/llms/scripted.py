@@ -57,7 +57,8 @@ class ScriptedChatModel(BaseChatModel):
 
 
 # -- scripted:NAME specs --------------------------------------------------------------------
-Reply = list[str | Callable[[list[BaseMessage]], str]] | Callable[[list[BaseMessage]], str]
+Reply = (list[str | Callable[[list[BaseMessage]], str]] | Callable[[list[BaseMessage]], str]
+         | ScriptedChatModel)
 
 
 def extractive(messages: list[BaseMessage]) -> str:
@@ -80,8 +81,11 @@ SCRIPTS: dict[str, Reply] = {"extractive": extractive, "refuse": ["NOT IN REPORT
 
 
 def register_script(name: str, replies: Reply) -> str:
-    """Make ``scripted:NAME`` answer with ``replies``; returns the spec. Tests use this instead
-    of patching the registry: the app, the CLI and the eval then build it like any model."""
+    """Make ``scripted:NAME`` answer with ``replies`` (or be the given model); returns the spec.
+
+    Tests use this instead of patching the registry: the app, the CLI and the eval then build
+    it like any model. A registered :class:`ScriptedChatModel` is returned itself, so a test
+    can read its ``calls``."""
     SCRIPTS[name] = replies
     return f"scripted:{name}"
 
@@ -93,4 +97,7 @@ def build_scripted(name: str) -> ScriptedChatModel:
         raise UnknownSpecError(f"Unknown scripted model {name!r}; known: "
                                f"{', '.join('scripted:' + n for n in SCRIPTS)} "
                                f"(tests add more with rag.llms.scripted.register_script).")
-    return ScriptedChatModel(replies=SCRIPTS[name], model_name=f"scripted:{name}")
+    script = SCRIPTS[name]
+    if isinstance(script, ScriptedChatModel):
+        return script
+    return ScriptedChatModel(replies=script, model_name=f"scripted:{name}")

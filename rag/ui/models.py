@@ -1,7 +1,7 @@
 """What the app builds (store, chat models, engines) and which models it offers.
 
-The app caches what these functions return with ``st.cache_resource``; tests replace
-:func:`make_chat_model` (and :func:`make_embeddings`) to inject a scripted model.
+The app caches what these functions return with ``st.cache_resource``. Models come from the
+one registry (``rag.llms``); tests pick a ``scripted:NAME`` spec instead of patching.
 """
 
 from __future__ import annotations
