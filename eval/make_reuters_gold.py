@@ -279,7 +279,7 @@ ITEMS = [
     item("rfp-01", "false_premise",
          "Why did Westinghouse complete the merger of its radio operations with NBC's in March 1987?",
          "It did not: talks with NBC on merging the radio units were suspended in December; in March chairman Douglas Danforth only said Westinghouse had left the door open.",
-         [["suspended", "not complete", "did not", "door open"]],
+         [["suspended", "door open"]],
          [(r(10555), "Discussions with NBC on the merger of the two companies' radio units were suspended in December.")],
          answerable=False),
     item("rfp-02", "false_premise",
