@@ -100,10 +100,9 @@ def phase_corpus_ingest(cfg: dict[str, Any]) -> dict[str, Any]:
     try:
         summary = ingest(store, [corpus], lock_path=index / "ingest.lock", progress=progress)
         skipped = summary.skipped
-    except _Stopped:
+    except _Stopped:  # the files stored so far (the batch in hand was not written)
         complete, skipped = False, []
-        files_done = json.loads(progress_file.read_text())["files_done"] if (
-            progress_file.is_file()) else 0
+        files_done = len(store.sources())
     ingest_s = time.perf_counter() - started
     chunks = store.count()  # stopped early: what is stored (the batch in hand is lost)
     encode_s.append(_encode_like_ingest(embeddings, sample))
