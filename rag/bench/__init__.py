@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports", type=int,
                         help="synthetic reports added to the seeds for ingest (default 40)")
     parser.add_argument("--phases", help=f"comma-separated subset of {','.join(PHASES)} "
-                                         "(ingest always runs: the others need its index)")
+                                         "(ingest runs with any other synthetic phase: they need its "
+                                         "index; corpus needs --corpus)")
     parser.add_argument("--threads", type=int, help="CPU threads for llama.cpp (RAG_THREADS), "
                         "onnxruntime and numpy in every phase (default: as configured, all cores)")
     parser.add_argument("--data-dir", help="RAG_DATA_DIR: the large generated collections "
@@ -111,6 +112,9 @@ def _command(args: argparse.Namespace) -> str:
                 "out", "corpus", "corpus_steps"):
         if getattr(args, key):
             parts.append(f"--{key.replace('_', '-')} {getattr(args, key)}")
+    if args.corpus:
+        parts += [f"--corpus-limit {args.corpus_limit:g}",
+                  f"--corpus-encode-sample {args.corpus_encode_sample}"]
     parts += [f"--llm {spec}" for spec in args.llm or []]
     return " ".join(parts + (["--no-cache"] if args.no_cache else []))
 
