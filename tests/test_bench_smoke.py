@@ -75,7 +75,7 @@ def test_quick_bench_writes_every_figure(tmp_path, monkeypatch, capsys):
 
     cold = res["coldstart"]
     assert cold["first_token_s"] is not None and cold["peak_rss_mb_at_first_token"] > 0
-    assert {"python_s", "import_app_s", "import_torch_s", "load_embedding_model_s",
+    assert {"python_s", "import_app_s", "import_onnxruntime_s", "load_embedding_model_s",
             "load_llm_s", "question_to_first_token_s"} <= set(cold["breakdown"])
     assert res["app"]["peak_rss_mb"] > 0 and not res["app"].get("errors")
     threads = res["threads"]

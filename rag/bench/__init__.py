@@ -8,6 +8,7 @@ the machine may be shared. Writes ``report.json``, ``report.md`` and ``latency.p
     files                 what it does
     bench/__init__.py     options, the phase runner, peak memory of each process
     bench/phases.py       the measurements, one function per phase
+    bench/real.py         --corpus DIR: a real collection indexed, searched, listed, served
     bench/corpus.py       synthetic reports from the seeds' vocabulary, at any size
     bench/report.py       targets, Markdown and the latency plot
 """
@@ -27,7 +28,8 @@ from typing import Any
 
 from rag.config import PROJECT_ROOT
 
-PHASES = ("ingest", "retrieval", "answer", "coldstart", "app", "threads")
+PHASES = ("ingest", "retrieval", "answer", "coldstart", "app", "threads", "corpus")
+CORPUS_STEPS = ("ingest", "reingest", "retrieval", "sources", "app")
 QUESTION = "How many North Korean troops are in Russia?"
 FULL = {"sizes": [1000, 10_000, 100_000], "llm": ["local:qwen2.5-coder-1.5b",
         "local:qwen2.5-coder-0.5b", "local:smollm2-135m"], "repeats": 5, "reports": 40,
@@ -50,13 +52,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports", type=int,
                         help="synthetic reports added to the seeds for ingest (default 40)")
     parser.add_argument("--phases", help=f"comma-separated subset of {','.join(PHASES)} "
-                                         "(ingest always runs: the others need its index)")
+                                         "(ingest runs with any other synthetic phase: they need its "
+                                         "index; corpus needs --corpus)")
     parser.add_argument("--threads", type=int, help="CPU threads for llama.cpp (RAG_THREADS), "
-                        "torch and numpy in every phase (default: as configured, all cores)")
+                        "onnxruntime and numpy in every phase (default: as configured, all cores)")
     parser.add_argument("--data-dir", help="RAG_DATA_DIR: the large generated collections "
                                            "are cached in its bench-cache/ folder")
     parser.add_argument("--no-cache", action="store_true",
                         help="build the generated collections in a temporary folder")
+    parser.add_argument("--corpus", metavar="DIR",
+                        help="a real collection (e.g. the unpacked Reuters reuters21578/): "
+                             "indexed whole into a fresh data dir, re-ingested, searched, "
+                             "listed and served by the app (the 'corpus' phase)")
+    parser.add_argument("--corpus-steps", help=f"comma-separated subset of "
+                        f"{','.join(CORPUS_STEPS)} (default: all; ingest always runs)")
+    parser.add_argument("--corpus-limit", type=float, default=3600, metavar="S",
+                        help="stop the corpus ingest after S seconds and report the partial "
+                             "rate (default 3600)")
+    parser.add_argument("--corpus-encode-sample", type=int, default=2000, metavar="N",
+                        help="chunks (of every n-th file) encoded raw before and after the "
+                             "ingest, for the ratio (default 2000; 0: every chunk, twice)")
 
 
 def _plan(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,6 +85,12 @@ def _plan(args: argparse.Namespace) -> dict[str, Any]:
         if getattr(args, key):
             plan[key] = getattr(args, key)
     plan["phases"] = [p.strip() for p in (args.phases or ",".join(PHASES)).split(",")]
+    if args.corpus and "corpus" not in plan["phases"]:
+        plan["phases"].append("corpus")
+    elif not args.corpus and "corpus" in plan["phases"]:
+        plan["phases"].remove("corpus")
+        if args.phases:
+            raise SystemExit("The corpus phase needs --corpus DIR.")
     unknown = set(plan["phases"]) - set(PHASES)
     if unknown:
         raise SystemExit(f"Unknown phase(s) {', '.join(sorted(unknown))}; use {', '.join(PHASES)}.")
@@ -88,20 +109,25 @@ def _command(args: argparse.Namespace) -> str:
     """The command line that reproduces this run."""
     parts = ["python -m rag bench"] + (["--quick"] if args.quick else [])
     for key in ("sizes", "repeats", "samples", "reports", "threads", "phases", "data_dir",
-                "out"):
+                "out", "corpus", "corpus_steps"):
         if getattr(args, key):
             parts.append(f"--{key.replace('_', '-')} {getattr(args, key)}")
+    if args.corpus:
+        parts += [f"--corpus-limit {args.corpus_limit:g}",
+                  f"--corpus-encode-sample {args.corpus_encode_sample}"]
     parts += [f"--llm {spec}" for spec in args.llm or []]
     return " ".join(parts + (["--no-cache"] if args.no_cache else []))
 
 
-def _queries() -> list[str]:
-    """Answerable questions of the evaluation set (the README's question if it is missing)."""
-    path = PROJECT_ROOT / "eval" / "questions.jsonl"
+def _queries(name: str = "questions.jsonl", answerable_only: bool = True) -> list[str]:
+    """Questions of an evaluation set in ``eval/`` (the README's question if it is missing);
+    follow-ups are left out (they need their history)."""
+    path = PROJECT_ROOT / "eval" / name
     if not path.is_file():
         return [QUESTION]
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    return [r["question"] for r in rows if r.get("answerable") and r["category"] != "followup"]
+    return [r["question"] for r in rows if r["category"] != "followup"
+            and (r.get("answerable") or not answerable_only)]
 
 
 def spawn(cmd: list[str], timeout: float, stdin: bytes | None = None, capture: bool = False,
@@ -172,16 +198,18 @@ def run(args: argparse.Namespace) -> int:
                                    "cache_dir")}
     results: dict[str, Any] = {}
     steps = plan["phases"]
-    # every child: the embedded store; --threads for llama.cpp, torch and numpy alike
+    # every child: the embedded store; --threads for llama.cpp, onnxruntime and numpy alike
     env = {k: v for k, v in os.environ.items() if k not in ("CHROMA_HOST", "CHROMA_PORT")}
     if args.threads:
         env |= {var: str(args.threads) for var in ("RAG_THREADS", "OMP_NUM_THREADS",
                                                    "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     threads = int(env.get("RAG_THREADS") or os.cpu_count() or 1)
     print(f"Benchmarks ({'quick' if args.quick else 'full'}) -> {out}", file=sys.stderr)
-    # ingest always runs: it also builds the seed index and the vectors the others use
-    results["ingest"] = run_phase("ingest", common | {"reports": plan["reports"],
-                                  "repeats": 1 if args.quick else 2}, work, 900, env)
+    # ingest runs whenever another synthetic phase runs: it builds the seed index and the
+    # vectors the others use
+    if set(steps) - {"corpus"}:
+        results["ingest"] = run_phase("ingest", common | {"reports": plan["reports"],
+                                      "repeats": 1 if args.quick else 2}, work, 900, env)
     if "retrieval" in steps:
         results["retrieval"] = run_phase("retrieval", common | {
             "sizes": plan["sizes"], "samples": plan["samples"], "queries": _queries()},
@@ -203,6 +231,8 @@ def run(args: argparse.Namespace) -> int:
             "timeout": 600}, work, 700, env)
     if "threads" in steps:
         results["threads"] = run_phase("threads", common | {"model": "smollm2-135m"}, work, 600)
+    if "corpus" in steps:
+        results["corpus"] = corpus_phase(args, plan, work, env)
     meta = {"command": _command(args), "threads": threads,
             "quick": args.quick, "started": started_at,
             "seconds": time.perf_counter() - started, "cpus": os.cpu_count(),
@@ -216,6 +246,40 @@ def run(args: argparse.Namespace) -> int:
     print(f"Written: {out / 'report.json'}, {out / 'report.md'}, {out / 'latency.png'}",
           file=sys.stderr)
     return 1 if report.errors(data) else 0
+
+
+def corpus_phase(args: argparse.Namespace, plan: dict[str, Any], work: Path,
+                 env: dict[str, str]) -> dict[str, Any]:
+    """A real collection: ingest (own process and peak RSS), then queries, then the app."""
+    corpus = Path(args.corpus).expanduser().resolve()
+    if not corpus.is_dir():
+        raise SystemExit(f"--corpus {corpus}: no such folder.")
+    chosen = [s.strip() for s in (args.corpus_steps or ",".join(CORPUS_STEPS)).split(",")]
+    unknown = set(chosen) - set(CORPUS_STEPS)
+    if unknown:
+        raise SystemExit(f"Unknown corpus step(s) {', '.join(sorted(unknown))}; use "
+                         f"{', '.join(CORPUS_STEPS)}.")
+    index = work / "corpus-index"
+    cfg = {"corpus": str(corpus), "index": str(index), "k": plan["k"]}
+    ingest = run_phase("corpus_ingest", cfg | {
+        "limit_s": args.corpus_limit, "encode_sample": args.corpus_encode_sample,
+        "progress": str(work / "corpus-progress.json")}, work, args.corpus_limit + 1800, env)
+    out: dict[str, Any] = {"corpus": str(corpus), "steps": chosen, "ingest": ingest}
+    if "error" in ingest:
+        progress = work / "corpus-progress.json"
+        if progress.is_file():
+            out["ingest"]["partial"] = json.loads(progress.read_text())
+        return out
+    queries = (_queries("reuters_questions.jsonl", answerable_only=False)
+               + _queries())[:50]
+    if {"reingest", "retrieval", "sources"} & set(chosen):
+        out["query"] = run_phase("corpus_query", cfg | {
+            "steps": chosen, "complete": ingest["complete"], "queries": queries,
+            "samples": max(plan["samples"], len(queries))}, work, 3600, env)
+    if "app" in chosen and (PROJECT_ROOT / "app.py").is_file():
+        out["app"] = run_phase("corpus_app", cfg | {"app": str(PROJECT_ROOT / "app.py"),
+                                                    "timeout": 600}, work, 1300, env)
+    return out
 
 
 def cold_start(plan: dict[str, Any], common: dict[str, Any], work: Path,

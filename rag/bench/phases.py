@@ -225,8 +225,10 @@ def phase_retrieval(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def measure_queries(store, matrix, queries: list[str], query_vectors,
-                    cfg: dict[str, Any]) -> dict[str, Any]:
-    """Each retrieval step timed on the same queries, interleaved query by query."""
+                    cfg: dict[str, Any], ids: list[str] | None = None) -> dict[str, Any]:
+    """Each retrieval step timed on the same queries, interleaved query by query.
+
+    ``ids[j]`` is the chunk id of ``matrix[j]`` (default: the generated ``c0000000``...)."""
     import numpy as np
 
     import rag.store
@@ -241,7 +243,8 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
 
     def brute(v):
         scores = matrix @ v
-        top = np.argpartition(-scores, fetch_k - 1)[:fetch_k]
+        top_k = min(fetch_k, len(scores))  # a collection smaller than fetch_k: all of it
+        top = np.argpartition(-scores, top_k - 1)[:top_k]
         return top[np.argsort(-scores[top])]
 
     def search(i: int, q: str):
@@ -285,8 +288,8 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
                 times[name].append((time.perf_counter() - t) * 1000)
                 if name == "dense" and s < len(queries):  # approximate vs exact neighbours
                     top = brute(query_vectors[i])
-                    exact = {f"c{j:07d}" for j in top}
-                    recall.append(len(exact & {row[0] for row in out}) / fetch_k)
+                    exact = {ids[j] if ids else f"c{j:07d}" for j in top}
+                    recall.append(len(exact & {row[0] for row in out}) / len(exact))
                     best = float(np.mean(matrix[top] @ query_vectors[i]))
                     similarity.append(float(np.mean([row[3] for row in out])) / best)
     finally:
@@ -450,8 +453,9 @@ def phase_coldstart(cfg: dict[str, Any]) -> dict[str, Any]:
     from rag.engine import build_engine
     marks["import_app_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    import sentence_transformers  # noqa: F401  (torch)
-    marks["import_torch_s"] = time.perf_counter() - t
+    import onnxruntime  # noqa: F401  (the embedding model's runtime)
+    import tokenizers  # noqa: F401
+    marks["import_onnxruntime_s"] = time.perf_counter() - t
     t = time.perf_counter()
     import llama_cpp  # noqa: F401
     marks["import_llama_cpp_s"] = time.perf_counter() - t
@@ -489,7 +493,6 @@ def phase_threads(cfg: dict[str, Any]) -> dict[str, Any]:
     are busy with other work, a descheduled thread makes the others spin, and more threads
     can be many times slower than one.
     """
-    import torch
     from llama_cpp import Llama
 
     from rag.embeddings import build_embeddings
@@ -499,15 +502,15 @@ def phase_threads(cfg: dict[str, Any]) -> dict[str, Any]:
     cores = os.cpu_count() or 1
     counts = [1] if cores == 1 else [1, cores]
     settings = settings_for()
-    embeddings = build_embeddings(settings)
-    embeddings.embed_query("warm up")
+    models = {n: build_embeddings(settings.replace(n_threads=n)) for n in counts}
+    for model in models.values():  # an onnxruntime session per thread count
+        model.embed_query("warm up")
     embed: dict[int, list[float]] = {n: [] for n in counts}
     for _round in range(2):  # alternated: 1, N, 1, N
         for n in counts:
-            torch.set_num_threads(n)
             for i in range(10):
                 t = time.perf_counter()
-                embeddings.embed_query(f"How many North Korean troops are in Russia? {i}")
+                models[n].embed_query(f"How many North Korean troops are in Russia? {i}")
                 embed[n].append((time.perf_counter() - t) * 1000)
     path = ensure_model(cfg["model"], settings.model_cache_dir)
     seed = sorted(Path(cfg["seeds"]).glob("*.txt"))[0]
@@ -558,7 +561,12 @@ PHASES = {"ingest": phase_ingest, "retrieval": phase_retrieval, "answer": phase_
 def main(argv: list[str]) -> int:
     phase, config, result = argv
     cfg = json.loads(Path(config).read_text(encoding="utf-8"))
-    out = PHASES[phase](cfg)
+    if phase.startswith("corpus_"):  # the real-collection phase (--corpus DIR)
+        from rag.bench.real import PHASES as REAL
+
+        out = REAL[phase](cfg)
+    else:
+        out = PHASES[phase](cfg)
     Path(result).write_text(json.dumps(out, indent=1), encoding="utf-8")
     return 0
 

@@ -48,6 +48,7 @@ def targets(results: dict[str, Any], default_model: str) -> list[dict[str, Any]]
                       for s in sizes)
         out.append(_target("Keyword index rebuilt per query", rebuilt, "never", not rebuilt,
                            "yes" if rebuilt else "no"))
+    out += corpus_targets(results.get("corpus"))
     answer = next((a for a in results.get("answer") or [] if a.get("llm") == default_model
                    and "error" not in a), None)
     if answer:
@@ -69,6 +70,41 @@ def targets(results: dict[str, Any], default_model: str) -> list[dict[str, Any]]
     return out
 
 
+def corpus_targets(corpus: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The real-collection figures (``--corpus DIR``) against the issue's targets."""
+    if not corpus:
+        return []
+    ing, out = corpus.get("ingest") or {}, []
+    n = ing.get("files")
+    if "ratio" in ing:
+        out.append(_target(f"Real collection ({n:,} reports): ingest / raw encode, same chunks",
+                           ing["ratio"], ">= 0.9", ing["ratio"] >= 0.9, f"{ing['ratio']:.2f}"))
+        whole = ing["ingest_s"] * ing["files"] / max(1, ing["files_indexed"])
+        shown = (f"{whole / 60:.1f} min" if ing["complete"] else
+                 f"~{whole / 60:.0f} min projected (stopped after {ing['ingest_s'] / 60:.1f} min "
+                 f"at {ing['files_indexed']:,} files)")
+        out.append(_target(f"Real collection ({n:,} reports): whole ingest", whole, "<= 5 min",
+                           whole <= 300, shown))
+    ret = _get(corpus, "query", "retrieval")
+    if ret and "hybrid_vs_brute_p50" in ret:
+        value = ret["hybrid_vs_brute_p50"]
+        out.append(_target(f"Real collection ({ret['n']:,} chunks): hybrid p50 (as run) / "
+                           "brute-force p50", value, "<= 2", value <= 2, f"{value:.2f}x"))
+    src = _get(corpus, "query", "sources")
+    if src:
+        p50 = src["ms"]["p50"]
+        out.append(_target(f"`store.sources()` at {src['reports']:,} reports (p50)", p50,
+                           "<= 50 ms", p50 <= 50, f"{p50:.0f} ms (first call "
+                           f"{src['first_ms']:.0f} ms)"))
+    app = corpus.get("app")
+    if app and app.get("page_served_s") is not None:
+        out.append(_target(f"App start to a served page, {n:,} reports indexed (no LLM loaded)",
+                           app["page_served_s"], "-", None,
+                           f"{app['page_served_s']:.1f} s; first script run "
+                           f"{app.get('script_first_run_s', float('nan')):.1f} s"))
+    return out
+
+
 def _fmt(value: float | None, pattern: str) -> str:
     return "n/a" if value is None else pattern.format(value)
 
@@ -76,6 +112,8 @@ def _fmt(value: float | None, pattern: str) -> str:
 def errors(data: dict[str, Any]) -> list[str]:
     found = []
     for name, part in data["results"].items():
+        if name == "corpus" and isinstance(part, dict):
+            part = [v for v in part.values() if isinstance(v, dict)]
         for item in part if isinstance(part, list) else [part]:
             if isinstance(item, dict) and item.get("error"):
                 found.append(f"{name}: {item['error']}")
@@ -172,6 +210,7 @@ def markdown(data: dict[str, Any]) -> str:
     lines += _ingest_md(res.get("ingest")) + _retrieval_md(res.get("retrieval"))
     lines += _answer_md(res.get("answer")) + _memory_md(res) + _cold_md(res.get("coldstart"))
     lines += _threads_md(res.get("threads"), meta.get("threads"))
+    lines += _corpus_md(res.get("corpus"))
     lines += ["## Method", "",
               "- Ingest: seeds plus synthetic reports (`rag/bench/corpus.py`: a word-bigram chain "
               "over the seeds), the whole `ingest()` (read, clean, chunk, embed, upsert) against "
@@ -199,6 +238,9 @@ def markdown(data: dict[str, Any]) -> str:
               "steps (condense, retrieval, evidence) over llama.cpp's time.",
               "- Memory: peak RSS of each phase's own process (`os.wait4`). The app is "
               "`app.py` run by Streamlit's `AppTest` with one question.",
+              "- Real collection (`--corpus DIR`): see `rag/bench/real.py`; the ingest, the "
+              "queries and the app each run in a process of their own; the app's model is a "
+              "remote spec that is built and never called, so no LLM is loaded.",
               "- Cold start: `python -m rag ask` as a new process until its first printed "
               "token (index built, models assembled, files in the page cache); the breakdown "
               "is the same path with marks inside one process.", ""]
@@ -314,6 +356,15 @@ def _memory_md(res: dict[str, Any]) -> list[str]:
         note = f"; error: {'; '.join(app.get('errors') or [app.get('error')])}" if (
             app.get("errors") or app.get("error")) else ""
         rows.append((f"the app (`app.py`, start + one question{note})", app["peak_rss_mb"]))
+    corpus = res.get("corpus") or {}
+    for key, name in (("ingest", "ingest of the real collection"),
+                      ("query", "re-ingest, retrieval and sources() on the real collection"),
+                      ("app", "the app process on the real collection (AppTest run)")):
+        if (corpus.get(key) or {}).get("peak_rss_mb"):
+            rows.append((name, corpus[key]["peak_rss_mb"]))
+    if (corpus.get("app") or {}).get("server_peak_rss_mb"):
+        rows.append(("`streamlit run app.py` server on the real collection, page served "
+                     "(no browser: the script not yet run)", corpus["app"]["server_peak_rss_mb"]))
     if not rows:
         return []
     return (["## Memory (peak RSS)", "", "| Process | MB |", "|---|---:|"]
@@ -330,12 +381,12 @@ def _cold_md(cold: dict[str, Any] | None) -> list[str]:
     lines += [f"`{cold['command']}` with {cold['llm']}: first token after "
               f"**{cold['first_token_s']:.1f} s** (a new process, stopped there).", ""]
     if "total_s" in b:
-        imports = b["python_s"] + b["import_app_s"] + b["import_torch_s"] + b["import_llama_cpp_s"]
+        imports = b["python_s"] + b["import_app_s"] + b["import_onnxruntime_s"] + b["import_llama_cpp_s"]
         loads = b["open_index_s"] + b["load_embedding_model_s"] + b["load_llm_s"]
         lines += ["| Step | Seconds |", "|---|---:|",
                   f"| Python start + `import rag` | {b['python_s']:.2f} |",
                   f"| Import app (LangChain, Chroma) | {b['import_app_s']:.2f} |",
-                  f"| Import torch + sentence-transformers | {b['import_torch_s']:.2f} |",
+                  f"| Import onnxruntime + tokenizers | {b['import_onnxruntime_s']:.2f} |",
                   f"| Import llama-cpp-python | {b['import_llama_cpp_s']:.2f} |",
                   f"| Open the index | {b['open_index_s']:.2f} |",
                   f"| Load the embedding model | {b['load_embedding_model_s']:.2f} |",
@@ -348,13 +399,81 @@ def _cold_md(cold: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+def _corpus_md(corpus: dict[str, Any] | None) -> list[str]:
+    if not corpus:
+        return []
+    ing = corpus.get("ingest") or {}
+    lines = ["## Real collection", "", f"`{corpus['corpus']}`; steps: "
+             f"{', '.join(corpus['steps'])}.", ""] + _err(ing)
+    if "partial" in ing:
+        p = ing["partial"]
+        lines += [f"Partial: {p['files_done']:,} files, {p['chunks']:,} chunks in "
+                  f"{p['seconds']:.0f} s ({p['chunks'] / p['seconds']:.1f} chunks/s).", ""]
+    if "ratio" in ing:
+        state = ("complete" if ing["complete"] else
+                 f"**stopped at the {ing['limit_s']:.0f} s limit** after "
+                 f"{ing['files_indexed']:,} files")
+        lines += ["| Figure | Value |", "|---|---|",
+                  f"| Reports / chunks stored | {ing['files']:,} / {ing['chunks']:,} ({state}) |",
+                  f"| Ingest into a fresh data dir | {ing['ingest_s']:.0f} s, "
+                  f"{ing['ingest_chunks_per_s']:.1f} chunks/s |",
+                  f"| Raw encode, same chunks ({ing['encode_sample_chunks']:,} chunks of every "
+                  f"{ing['encode_sample_every_nth_file']}. file, before and after) | "
+                  f"{ing['encode_chunks_per_s']:.1f} chunks/s "
+                  f"({', '.join(f'{s:.1f}' for s in ing['encode_s'])} s) |",
+                  f"| Ratio | **{ing['ratio']:.2f}** |",
+                  f"| Peak RSS of the ingest process | {ing.get('peak_rss_mb', 0):.0f} MB |",
+                  f"| Embedding threads | {ing['threads']} |"]
+        if ing.get("skipped"):
+            lines.append(f"| Skipped | {'; '.join(ing['skipped'])} |")
+    query = corpus.get("query") or {}
+    lines += _err(query) if query.get("error") else []
+    if "reingest_s" in query:
+        part = "" if query["reingest_whole_corpus"] else " of the files indexed"
+        lines.append(f"| Unchanged re-ingest{part} | {query['reingest_s']:.1f} s for "
+                     f"{query['reingest_files']:,} files ({query['reingest_embedded']} chunks "
+                     f"embedded) |")
+    src = query.get("sources")
+    if src:
+        lines.append(f"| `store.sources()` ({src['reports']:,} reports) | first "
+                     f"{src['first_ms']:.0f} ms, then p50 {src['ms']['p50']:.0f} ms |")
+    app = corpus.get("app") or {}
+    if app:
+        lines += _err(app) if app.get("error") else []
+        lines.append(f"| App: `streamlit run` to health / page served | "
+                     f"{_fmt(app.get('health_s'), '{:.1f}')} s / "
+                     f"{_fmt(app.get('page_served_s'), '{:.1f}')} s |")
+        errs = "; ".join(app.get("script_errors") or [])
+        lines.append(f"| App: first script run (AppTest; store, engine warm-up, sidebar) | "
+                     f"{_fmt(app.get('script_first_run_s'), '{:.1f}')} s"
+                     f"{'; errors: ' + errs if errs else ''} |")
+    lines.append("")
+    ret = query.get("retrieval")
+    if ret and "ms" in ret:
+        lines += [f"Retrieval on {ret['n']:,} real chunks, k={ret['k']} (each retriever asked "
+                  f"for {ret['fetch_k']}), {ret['ms']['hybrid']['n']} timed queries "
+                  f"({ret['queries']} distinct: the Reuters set's questions, then the seed "
+                  f"set's); vectors fetched from Chroma in {ret['vectors_fetch_s']:.1f} s. "
+                  "Times in ms, p50 / p95.", "",
+                  "| Hybrid (as run) | Search only | Dense (Chroma) | BM25 | Embed query | "
+                  "Brute force | Hybrid / brute | Hybrid / (embed + brute) | Dense recall "
+                  "(similarity vs exact) |", "|---|---|---|---|---|---|---|---|---|",
+                  f"| {_ms(ret, 'hybrid')} | {_ms(ret, 'search')} | {_ms(ret, 'dense')} | "
+                  f"{_ms(ret, 'bm25')} | {_ms(ret, 'embed')} | {_ms(ret, 'brute')} | "
+                  f"{ret['hybrid_vs_brute_p50']:.2f}x | "
+                  f"{ret['hybrid_vs_embed_plus_brute_p50']:.2f}x | "
+                  f"{_fmt(ret['dense_recall_at_fetch_k'], '{:.2f}')} "
+                  f"({_fmt(ret.get('dense_similarity_vs_exact'), '{:.3f}')}) |", ""]
+    return lines
+
+
 def _threads_md(th: dict[str, Any] | None, used: int | None) -> list[str]:
     if not th:
         return []
     lines = ["## Threads", ""] + _err(th)
     if "embed_query_ms_p50" in th:
         counts = list(th["embed_query_ms_p50"])
-        lines += [f"The other phases ran with {used} thread(s) for llama.cpp, torch and numpy. "
+        lines += [f"The other phases ran with {used} thread(s) for llama.cpp, onnxruntime and numpy. "
                   "One thread against every core, side by side:", "",
                   "| Threads | Embed one question (ms, p50) | llama.cpp "
                   f"{th['model']}: short prompt, 8 tokens (s) |", "|---:|---:|---:|"]

@@ -3,6 +3,10 @@
     python -m rag eval                                   # the configured model (RAG_LLM)
     python -m rag eval --llm local --llm local:qwen2.5-coder-0.5b --llm openai:gpt-4o-mini
     python -m rag eval --category conflict --limit 5 --out /tmp/eval-conflicts
+    python -m rag eval --questions eval/reuters_questions.jsonl --corpus /tmp/reuters/reuters21578
+
+``--corpus DIR`` indexes DIR (all of it, once) into its own folder under
+``RAG_DATA_DIR/eval-corpora/`` and scores the questions there (:mod:`rag.evaluation.corpus`).
 
 Exits 1 when a citation's quote is not exactly its source text (always a bug) or an item
 failed with an error; the report is written either way (after Ctrl-C too, with the items
@@ -31,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embeddings", help="embedding spec (RAG_EMBEDDINGS)")
     parser.add_argument("--questions", default=None, metavar="FILE",
                         help="question set (default: eval/questions.jsonl)")
+    parser.add_argument("--corpus", metavar="DIR",
+                        help="the reports the question set is about: indexed whole, once, into "
+                             "RAG_DATA_DIR/eval-corpora/<name>-<hash>/ (default: the index in "
+                             "--data-dir, with seeds/ indexed there if it is empty)")
     parser.add_argument("--out", metavar="DIR",
                         help="output folder (default: reports/eval/<timestamp>/)")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N selected items")
@@ -95,6 +103,15 @@ def run(args: argparse.Namespace) -> int:
                   f"signal at best. A larger model (openai:..., ollama:...) judges better.",
                   file=sys.stderr)
         judge = Judge(build_chat_model(args.judge, settings), judge_spec)
+    if args.corpus:
+        from rag.evaluation.corpus import index_corpus
+
+        indexed = index_corpus(settings, Path(args.corpus), progress=not args.no_progress)
+        settings = indexed.settings
+        print(f"Corpus {indexed.corpus}: {indexed.files} files, index {settings.data_dir}"
+              + (" (cached)" if indexed.cached else
+                 f" (built: {indexed.chunks_embedded} chunks in {indexed.seconds:.0f}s)"),
+              file=sys.stderr)
     out = _out_dir(args.out)
     if (out / "summary.json").exists():
         print(f"note: overwriting the report in {out}", file=sys.stderr)
