@@ -45,6 +45,11 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
     "min_relevance": ("RAG_MIN_RELEVANCE", 0.25, float,
              "Refuse without calling the model when the best passage\\'s cosine similarity is below this "
              '(measured: "capital of France" 0.06; real questions 0.36 and up).'),
+    "answer_format": ("RAG_ANSWER_FORMAT", "auto", str,
+                      'How the model answers: `cite-first` (names the evidence numbers that '
+                      'answer, or none, then writes cited sentences; enforced by a grammar), '
+                      '`free` (free text, `NOT IN REPORTS` refuses), or `auto` (cite-first for '
+                      'embedded llama.cpp models, free for remote ones).'),
     "max_question_chars": ("RAG_MAX_QUESTION_CHARS", 1000, int,
              'Longest accepted question.'),
     "max_history_messages": ("RAG_MAX_HISTORY", 20, int,
@@ -103,6 +108,7 @@ class Settings:
     k: int
     max_evidence: int
     min_relevance: float
+    answer_format: str
     max_question_chars: int
     max_history_messages: int
     max_tokens: int
@@ -138,6 +144,9 @@ class Settings:
                           ("max_tokens", 16), ("chroma_port", 1), ("n_threads", 1)):
             if getattr(self, name) < low:
                 raise ConfigError(f"{name} must be at least {low}; set {_SPEC[name][0]}.")
+        if self.answer_format not in ("auto", "free", "cite-first"):
+            raise ConfigError(f"answer_format={self.answer_format!r} is not one of auto, free, "
+                              f"cite-first; set {_SPEC['answer_format'][0]}.")
         if self.k > 50:
             raise ConfigError(f"k={self.k} is above the cap of 50; set {_SPEC['k'][0]} lower.")
 

@@ -28,7 +28,8 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag import citations, conflicts, prompts, stances, support
+from rag import answer_format, citations, conflicts, prompts, stances, support
+from rag.answer_format import SENTINEL
 from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
 from rag.evidence import SentenceVectors, format_evidence, select_evidence
@@ -39,7 +40,6 @@ from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
 from rag.types import Answer
 
-SENTINEL = "NOT IN REPORTS"
 History = list[dict[str, str]]
 
 
@@ -101,10 +101,13 @@ class Engine:
         self.store = store
         self.llm = llm
         self.model_name = model_name
-        self.system_prompt = prompts.load("system")
+        self.format = answer_format.choose(settings.answer_format,
+                                           bool(getattr(llm, "supports_grammar", False)))
+        self.system_prompt = prompts.load(self.format.system_prompt)
         self.sentence_vectors = SentenceVectors(store.embeddings)
-        self.answer_chain = ChatPromptTemplate.from_messages(
-            [("system", self.system_prompt), ("human", prompts.load("answer"))]) | llm
+        self.answer_prompt = ChatPromptTemplate.from_messages(
+            [("system", self.system_prompt), ("human", prompts.load(self.format.answer_prompt))])
+        self.answer_chain = self.answer_prompt | llm
         self._condense_chain = (ChatPromptTemplate.from_messages(
             [("human", prompts.load("condense"))]) | llm | StrOutputParser())
 
@@ -235,6 +238,7 @@ class Turn:
     raw: str = ""  # the model's text as generated
     shown: str = ""  # the same with links and images removed: what the reader sees
     held: str = ""  # sanitized text held back at the end of the stream, released if verified
+    declared: list[int] | None = None  # cite-first: the evidence the model named ([]: none)
     finish_reason: str | None = None
     error: Exception | None = None  # the model's stream failed part-way
     refused: bool = False
@@ -292,30 +296,30 @@ def evidence_stage(engine: Engine, turn: Turn) -> Iterator[str]:
 
 
 def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
-    """Stream the model's answer. Text is held back while it could still be the refusal
-    sentinel, and links and images never reach the screen, even mid-stream."""
+    """Stream the model's answer in the engine's answer format (cite-first under a grammar
+    for embedded models). Only the answer part is shown, never while it could still be a
+    refusal, and links and images never reach the screen, even mid-stream."""
     sanitizer = StreamSanitizer()
-    maybe_sentinel = True
+    fmt = engine.format
+    grammar = fmt.grammar(len(turn.answer.evidence))
+    chain = engine.answer_prompt | (engine.llm.bind(grammar=grammar) if grammar else engine.llm)
+    shown_upto = 0
     with turn.clock.time("generate"):
         try:
-            for chunk in engine.answer_chain.stream(
-                    {"evidence": format_evidence(turn.answer.evidence),
-                     "question": turn.standalone}):
+            for chunk in chain.stream({"evidence": format_evidence(turn.answer.evidence),
+                                       "question": turn.standalone}):
                 turn.clock.mark("first_token")
                 turn.finish_reason = (chunk.response_metadata.get("finish_reason")
                                       or turn.finish_reason)
-                piece = chunk.text
-                if not piece:
+                if not chunk.text:
                     continue
-                turn.raw += piece
-                if maybe_sentinel:
-                    head = turn.raw.strip().upper()
-                    if len(head) <= len(SENTINEL) and SENTINEL.startswith(head):
-                        continue
-                    maybe_sentinel, piece = False, turn.raw
-                out = sanitizer.feed(piece)
-                if out:
-                    yield out
+                turn.raw += chunk.text
+                visible = fmt.visible(turn.raw)
+                if len(visible) > shown_upto:
+                    out = sanitizer.feed(visible[shown_upto:])
+                    shown_upto = len(visible)
+                    if out:
+                        yield out
         except Exception as exc:  # a provider failure; partial text is kept, marked incomplete
             turn.error = exc if isinstance(exc, RagError) else provider_error(exc, engine.model_name)
             if not turn.raw:
@@ -325,8 +329,13 @@ def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
 
 
 def cite_stage(engine: Engine, turn: Turn) -> Iterator[str]:
-    """Evidence numbers -> verified quotes; "This is stated in [2]." folded into its sentence."""
-    shown = citations.drop_meta_sentences(turn.shown)
+    """Evidence numbers -> verified quotes; "This is stated in [2]." folded into its sentence.
+    Under cite-first, a marker the model did not declare first is dropped."""
+    turn.declared, _text = engine.format.parse(turn.raw)
+    shown = turn.shown
+    if turn.declared:
+        shown = citations.strip_invalid_markers(shown, set(turn.declared))
+    shown = citations.drop_meta_sentences(shown)
     turn.answer.answer, turn.answer.citations = citations.resolve(
         shown, turn.answer.evidence, engine.original_text, turn.standalone)
     yield from ()
@@ -337,7 +346,7 @@ Check = Callable[[Engine, Turn], str | None]
 
 
 def no_answer_check(engine: Engine, turn: Turn) -> str | None:
-    if turn.raw.strip().upper().startswith(SENTINEL) or not turn.raw.strip():
+    if turn.declared == []:  # NOT IN REPORTS, "Evidence: none", or nothing at all
         return "the model found no answer in the evidence"
     return None
 

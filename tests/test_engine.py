@@ -156,3 +156,29 @@ def test_provider_failure_before_any_token_raises_a_provider_error(engine_with):
     # the engine keeps working for the next question
     ok, _ = engine_with(cite("Kim Jong Gyu", "Kim Jong Gyu called them rumors"))
     assert ok.answer("Who is Kim Jong Gyu?").answerable
+
+
+def test_cite_first_answers_name_their_evidence_under_a_grammar(seed_store, tmp_path):
+    """A model that takes a grammar is asked to name the evidence first; only the answer part
+    is shown, undeclared markers are dropped, and "Evidence: none" is a refusal."""
+    def reply(messages):
+        lines = [ln for ln in messages[-1].text.splitlines() if "Kursk" in ln]
+        n = lines[0].split("]")[0].lstrip("[")
+        return f"Evidence: {n}\nAnswer: Troops will go to Kursk [{n}][6]."
+
+    model = ScriptedChatModel(replies=reply, supports_grammar=True)
+    engine = build_engine(make_settings(tmp_path), llm=model, store=seed_store, model_name="s")
+    stream = engine.stream("Where will the first North Korean troops arrive?")
+    shown = stream.text()
+    answer = stream.answer
+    assert engine.format.name == "cite-first" and 'root ::= "Evidence: "' in model.grammars[-1]
+    assert "Evidence:" not in shown and shown.startswith("Troops will go to Kursk")
+    assert answer.answerable and [c.n for c in answer.citations] == [int(answer.answer[-3])]
+    assert "[6]" not in answer.answer  # not declared first: dropped
+
+    model.replies = ["Evidence: none\n"]
+    stream = engine.stream("Where will the first North Korean troops arrive?")
+    assert stream.text() == ""  # nothing of the header is ever shown
+    refused = stream.answer
+    assert not refused.answerable and refused.citations == []
+    assert refused.refusal_reason == "the model found no answer in the evidence"

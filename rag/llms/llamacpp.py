@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -51,6 +52,14 @@ def _close_all() -> None:
             pass
 
 
+@lru_cache(maxsize=32)
+def _grammar(text: str) -> Any:
+    """A compiled GBNF grammar (one per evidence count, so the cache stays small)."""
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
+
+
 def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
@@ -64,6 +73,7 @@ class LlamaCppChatModel(BaseChatModel):
     n_threads: int = 2
     max_tokens: int = 200
     temperature: float = 0.0
+    supports_grammar: bool = True  # the engine may constrain answers with a GBNF grammar
 
     @property
     def _llm_type(self) -> str:
@@ -88,12 +98,15 @@ class LlamaCppChatModel(BaseChatModel):
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {
+        request = {
             "messages": [{"role": _role(m), "content": m.text} for m in messages],
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
             "temperature": kwargs.get("temperature", self.temperature),
             "stop": stop or [],
         }
+        if kwargs.get("grammar"):
+            request["grammar"] = _grammar(kwargs["grammar"])
+        return request
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,

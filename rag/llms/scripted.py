@@ -27,13 +27,16 @@ class ScriptedChatModel(BaseChatModel):
               | Callable[[list[BaseMessage]], str]) = Field(default_factory=list)
     calls: list[list[BaseMessage]] = Field(default_factory=list)
     model_name: str = "scripted"
+    supports_grammar: bool = False  # True: the engine asks for cite-first replies
+    grammars: list[str | None] = Field(default_factory=list)  # the grammar of each call
 
     @property
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _next(self, messages: list[BaseMessage]) -> str:
+    def _next(self, messages: list[BaseMessage], grammar: str | None = None) -> str:
         self.calls.append(list(messages))
+        self.grammars.append(grammar)
         if callable(self.replies):
             return self.replies(messages)
         if not self.replies:
@@ -44,12 +47,13 @@ class ScriptedChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self._next(messages)))])
+        text = self._next(messages, kwargs.get("grammar"))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
-        for token in re.findall(r"\S+\s*|\s+", self._next(messages)):
+        for token in re.findall(r"\S+\s*|\s+", self._next(messages, kwargs.get("grammar"))):
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
             if run_manager:
                 run_manager.on_llm_new_token(token, chunk=chunk)
