@@ -107,7 +107,8 @@ def corpus_panel(store: ReportStore, settings: Settings) -> None:
             st.markdown("\n".join(
                 f"- {ui.escape_inline(s.title)}  \n"
                 f"  :gray[{ui.escape_inline(s.publisher or s.source)}"
-                f" · {s.chunks} chunk{'s' if s.chunks != 1 else ''}]" for s in sources))
+                + (f" · {ui.escape_inline(s.date)}" if s.date else "")
+                + f" · {s.chunks} chunk{'s' if s.chunks != 1 else ''}]" for s in sources))
         titles = {s.source: s.title for s in sources}
         with st.expander("Remove a report", icon=":material/delete:", type="compact"):
             st.selectbox("Report", list(titles), index=None, key="remove_choice",
@@ -165,7 +166,7 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
             st.markdown("**Sources**")
         for c in answer.citations:
             with st.container(key=f"cite-{msg.id}-{c.n}"):
-                st.markdown(ui.source_label(c.n, c.title, c.publisher))
+                st.markdown(ui.source_label(c.n, c.title, c.publisher, c.date, c.page))
                 with st.container(key=f"quote-{msg.id}-{c.n}"):
                     st.markdown("> " + ui.escape_inline(c.quote))
                 show_report(store, msg.id, c)

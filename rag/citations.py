@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 
 from rag.bm25 import tokenize
+from rag.formats import page_at
 from rag.types import Citation, Evidence
 
 MARKER = re.compile(r"\[(\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*)\]")
@@ -132,8 +133,10 @@ def resolve(text: str, evidence: list[Evidence], original_of: Callable[[str], st
     citations = []
     for n in order:
         ev = by_n[n]
-        if verify(ev, original_of(ev.source)):
+        original = original_of(ev.source)
+        if verify(ev, original):
             citations.append(Citation(n=n, source=ev.source, title=ev.title,
                                       publisher=ev.publisher, quote=ev.text,
-                                      start=ev.start, end=ev.end))
+                                      start=ev.start, end=ev.end, date=ev.date,
+                                      page=page_at(ev.source, original, ev.start)))
     return clean, citations

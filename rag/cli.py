@@ -173,11 +173,17 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     _settings, store = _store(args)
     rows = store.sources()
+    if getattr(args, "json", False):  # one JSON list: every report, with its date
+        print(json.dumps([{"source": i.source, "title": i.title, "publisher": i.publisher,
+                           "date": i.date, "date_source": i.date_source, "chunks": i.chunks}
+                          for i in rows], ensure_ascii=False))
+        return 0
     if not rows:
         print("Nothing is indexed yet; run: python -m rag ingest")
     for info in rows:
         who = f" — {info.publisher}" if info.publisher else ""
-        print(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}")
+        when = f" ({info.date})" if info.date else ""
+        print(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}{when}")
     return 0
 
 
@@ -239,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("sources", parents=[common], help="list indexed reports")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON list of {source, title, publisher, date, ...}")
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("remove", parents=[common], help="remove a report from the index")
