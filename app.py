@@ -16,6 +16,7 @@ from rag.engine import Engine
 from rag.errors import RagError
 from rag.llms import canonical
 from rag.store import ReportStore
+from rag.timeline import build_timeline
 
 st.set_page_config(page_title="Reports chat")  # no icon: a Material icon favicon is fetched online
 
@@ -170,6 +171,15 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
                 with st.container(key=f"quote-{msg.id}-{c.n}"):
                     st.markdown("> " + ui.escape_inline(c.quote))
                 show_report(store, msg.id, c)
+        timeline = build_timeline(answer.evidence, answer.passages, store.original_text)
+        if timeline:
+            with st.expander(f"Timeline ({len(timeline)})", icon=":material/timeline:",
+                             type="compact", key=f"timeline-{msg.id}"):
+                st.caption("What the evidence and passages say, earliest first: the date a "
+                           "sentence states, else its report's date; undated last.")
+                st.dataframe(ui.timeline_rows(timeline), hide_index=True, column_config={
+                    "When": st.column_config.TextColumn(width="small"),
+                    "Quote": st.column_config.TextColumn(width="large")})
     if answer.passages:
         with st.expander(f"Retrieved passages ({len(answer.passages)})", type="compact",
                          icon=":material/manage_search:"):

@@ -187,6 +187,26 @@ def cmd_sources(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from rag.timeline import describe, timeline_for
+
+    settings, store = _store(args)
+    k = args.k or 3 * settings.k  # wider than an answer: see rag.timeline.timeline_for
+    entries = timeline_for(store, args.question, k, settings.max_evidence, settings.min_relevance)
+    if args.json:
+        print(json.dumps({"question": args.question, "entries": [e.to_json() for e in entries]},
+                         ensure_ascii=False))
+        return 0
+    if not entries:
+        print("Nothing in the reports is relevant enough to this question.")
+    for e in entries:
+        n = f"[{e.n}] " if e.n else ""
+        who = f" — {e.publisher}" if e.publisher else ""
+        print(f"{describe(e)}\t{n}{e.title}{who} ({e.source}, chars {e.start}-{e.end})")
+        print(f"      “{' '.join(e.quote.split())}”")
+    return 0
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     _settings, store = _store(args)
     removed = store.delete_source(args.source)
@@ -248,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true",
                    help="print one JSON list of {source, title, publisher, date, ...}")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("timeline", parents=[common],
+                       help="the dated claims on a question, in date order (no model needed)")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_timeline)
 
     p = sub.add_parser("remove", parents=[common], help="remove a report from the index")
     p.add_argument("source", help="the report's file name")

@@ -103,7 +103,8 @@ class Claim:
     source: str
     title: str
     n: int  # evidence number that states it
-    date: str | None = None  # the date it was said: the one its sentence states, else the report's
+    date: str | None = None  # when it was said (ISO): the date its sentence states, else the report's
+    date_text: str | None = None  # the date as its sentence writes it ("Oct. 19"), resolved or not
 
 
 @dataclass

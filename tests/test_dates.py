@@ -157,9 +157,9 @@ def test_sources_json_lists_every_report_with_its_date(dated_store):
 def test_docstring_examples_hold():
     import doctest
 
-    from rag import dates, formats
+    from rag import dates, formats, timeline
 
-    for module in (dates, formats):
+    for module in (dates, formats, timeline):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from rag.timeline import TimelineEntry, describe
 from rag.types import Answer
 
 WORD_JOINER = "\u2060"
@@ -75,10 +76,11 @@ def highlight_markdown(text: str, start: int, end: int, context: int = 20_000) -
 def conflict_rows(answer: Answer) -> list[dict[str, str]]:
     """One row per figure or stance when reports disagree: what was claimed, who said it, where
     (and when, as a "Date" column, if any claim is dated)."""
-    dated = any(claim.date for conflict in answer.conflicts for claim in conflict.claims)
+    dated = any(claim.date or claim.date_text
+                for conflict in answer.conflicts for claim in conflict.claims)
     return [{"Claim": f"{claim.value} {conflict.unit}".strip(), "Said by": claim.attributed_to,
              "Source": f"[{claim.n}]", "Report": claim.title}
-            | ({"Date": claim.date or ""} if dated else {})
+            | ({"Date": claim.date or claim.date_text or ""} if dated else {})
             for conflict in answer.conflicts for claim in conflict.claims]
 
 
@@ -89,6 +91,14 @@ def passage_rows(answer: Answer) -> list[dict[str, object]]:
              "Keyword": None if p.keyword is None else round(p.keyword, 3),
              "Passage": " ".join(p.text.split())}
             for i, p in enumerate(answer.passages, 1)]
+
+
+def timeline_rows(entries: list[TimelineEntry]) -> list[dict[str, str]]:
+    """The timeline as table rows, earliest first: when, what (the verbatim quote), where.
+    Cells are plain text (a dataframe never renders Markdown or HTML)."""
+    return [{"When": describe(e), "Quote": " ".join(e.quote.split()),
+             "Source": f"[{e.n}]" if e.n else "", "Report": e.title}
+            for e in entries]
 
 
 def source_label(n: int, title: str, publisher: str | None, date: str | None = None,
