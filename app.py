@@ -76,7 +76,7 @@ def model_picker(settings: Settings) -> str:
 def corpus_panel(store: ReportStore, settings: Settings) -> None:
     listing = st.container()
     with st.form("upload", clear_on_submit=True, border=False):
-        files = st.file_uploader("Add reports (.txt, .md, .html)", type=list(ui.UPLOAD_TYPES),
+        files = st.file_uploader("Add reports (.txt, .md, .html, .pdf)", type=list(ui.UPLOAD_TYPES),
                                  accept_multiple_files=True, key="uploads")
         submitted = st.form_submit_button("Index uploaded reports", icon=":material/upload:")
     if submitted and files:
@@ -134,7 +134,8 @@ def show_report(store: ReportStore, msg_id: str, c) -> None:
             st.warning("The report changed after this answer; the quote is no longer there.")
             st.markdown(ui.highlight_markdown(text, 0, 0))
         else:
-            st.caption(ui.escape_markdown(f"{c.source}, characters {c.start}-{c.end}; "
+            page = f" (page {c.page})" if c.page else ""
+            st.caption(ui.escape_markdown(f"{c.source}, characters {c.start}-{c.end}{page}; "
                                           f"the quote is highlighted."))
             with st.container(key=f"fulltext-{msg_id}-{c.n}"):
                 st.markdown(ui.highlight_markdown(text, c.start, c.end))

@@ -100,7 +100,9 @@ def _print_sources(answer, streamed: str = "") -> None:
     print("\nSources:")
     for c in answer.citations:
         who = f" — {c.publisher}" if c.publisher else ""
-        print(f"  [{c.n}] {c.title}{who} ({c.source}, chars {c.start}-{c.end})")
+        when = f", {c.date}" if c.date else ""
+        page = f", p. {c.page}" if c.page else ""
+        print(f"  [{c.n}] {c.title}{who} ({c.source}{when}{page}, chars {c.start}-{c.end})")
         print(f"      “{c.quote}”")
 
 
