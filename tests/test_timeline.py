@@ -11,6 +11,7 @@ import pytest
 
 from rag import stances
 from rag.config import PROJECT_ROOT
+from rag.conflicts import describe as describe_conflicts
 from rag.ingest import ingest
 from rag.store import ReportStore
 from rag.timeline import build_timeline, order_claims, place, timeline_for
@@ -105,6 +106,9 @@ def test_stance_claims_are_ordered_by_date_undated_last():
     assert [(c.date, c.date_text) for c in claims] == [("2024-10-19", "Oct. 19"),
                                                        ("2024-10-24", None), (None, None)]
     assert sorted(c.n for c in conflicts[0].claims) == [1, 2, 3]  # the input is not changed
+    line = describe_conflicts(ordered)
+    assert line.index("could not yet confirm (Austin, 2024-10-19 [3])") < line.index(
+        "confirmed (U.S. Defense Secretary Lloyd Austin, 2024-10-24 [1])")
 
 
 def test_a_quote_no_longer_in_its_report_is_left_out():
