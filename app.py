@@ -16,6 +16,7 @@ from rag.engine import Engine
 from rag.errors import RagError
 from rag.llms import canonical
 from rag.store import ReportStore
+from rag.timeline import build_timeline
 
 st.set_page_config(page_title="Reports chat")  # no icon: a Material icon favicon is fetched online
 
@@ -75,7 +76,7 @@ def model_picker(settings: Settings) -> str:
 def corpus_panel(store: ReportStore, settings: Settings) -> None:
     listing = st.container()
     with st.form("upload", clear_on_submit=True, border=False):
-        files = st.file_uploader("Add reports (.txt, .md, .html)", type=list(ui.UPLOAD_TYPES),
+        files = st.file_uploader("Add reports (.txt, .md, .html, .pdf)", type=list(ui.UPLOAD_TYPES),
                                  accept_multiple_files=True, key="uploads")
         submitted = st.form_submit_button("Index uploaded reports", icon=":material/upload:")
     if submitted and files:
@@ -107,7 +108,8 @@ def corpus_panel(store: ReportStore, settings: Settings) -> None:
             st.markdown("\n".join(
                 f"- {ui.escape_inline(s.title)}  \n"
                 f"  :gray[{ui.escape_inline(s.publisher or s.source)}"
-                f" · {s.chunks} chunk{'s' if s.chunks != 1 else ''}]" for s in sources))
+                + (f" · {ui.escape_inline(s.date)}" if s.date else "")
+                + f" · {s.chunks} chunk{'s' if s.chunks != 1 else ''}]" for s in sources))
         titles = {s.source: s.title for s in sources}
         with st.expander("Remove a report", icon=":material/delete:", type="compact"):
             st.selectbox("Report", list(titles), index=None, key="remove_choice",
@@ -132,7 +134,8 @@ def show_report(store: ReportStore, msg_id: str, c) -> None:
             st.warning("The report changed after this answer; the quote is no longer there.")
             st.markdown(ui.highlight_markdown(text, 0, 0))
         else:
-            st.caption(ui.escape_markdown(f"{c.source}, characters {c.start}-{c.end}; "
+            page = f" (page {c.page})" if c.page else ""
+            st.caption(ui.escape_markdown(f"{c.source}, characters {c.start}-{c.end}{page}; "
                                           f"the quote is highlighted."))
             with st.container(key=f"fulltext-{msg_id}-{c.n}"):
                 st.markdown(ui.highlight_markdown(text, c.start, c.end))
@@ -167,10 +170,19 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
             st.markdown("**Sources**")
         for c in answer.citations:
             with st.container(key=f"cite-{msg.id}-{c.n}"):
-                st.markdown(ui.source_label(c.n, c.title, c.publisher))
+                st.markdown(ui.source_label(c.n, c.title, c.publisher, c.date, c.page))
                 with st.container(key=f"quote-{msg.id}-{c.n}"):
                     st.markdown("> " + ui.escape_inline(c.quote))
                 show_report(store, msg.id, c)
+        timeline = build_timeline(answer.evidence, answer.passages, store.original_text)
+        if timeline:
+            with st.expander(f"Timeline ({len(timeline)})", icon=":material/timeline:",
+                             type="compact", key=f"timeline-{msg.id}"):
+                st.caption("What the evidence and passages say, earliest first: the date a "
+                           "sentence states, else its report's date; undated last.")
+                st.dataframe(ui.timeline_rows(timeline), hide_index=True, column_config={
+                    "When": st.column_config.TextColumn(width="small"),
+                    "Quote": st.column_config.TextColumn(width="large")})
     if answer.passages:
         with st.expander(f"Retrieved passages ({len(answer.passages)})", type="compact",
                          icon=":material/manage_search:"):

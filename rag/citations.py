@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from rag.bm25 import tokenize
 from rag.figures import MARKER
+from rag.formats import page_at
 from rag.text import split_sentences
 from rag.types import Citation, Evidence
 
@@ -162,11 +163,17 @@ def resolve(text: str, evidence: list[Evidence], original_of: Callable[[str], st
             ev = attribute(sentence, evidence, given=question)
             if ev is not None and ev.n not in order:
                 order.append(ev.n)
-    cites = [citation(by_n[n]) for n in order if verify(by_n[n], original_of(by_n[n].source))]
+    cites = []
+    for n in order:
+        original = original_of(by_n[n].source)
+        if verify(by_n[n], original):
+            cites.append(citation(by_n[n], original))
     return clean, cites
 
 
-def citation(ev: Evidence) -> Citation:
-    """The citation of a verified evidence sentence (check it with :func:`verify` first)."""
+def citation(ev: Evidence, original: str) -> Citation:
+    """The citation of an evidence sentence verified in ``original`` (see :func:`verify`),
+    with the report's date and, for a PDF, the page the quote starts on."""
     return Citation(n=ev.n, source=ev.source, title=ev.title, publisher=ev.publisher,
-                    quote=ev.text, start=ev.start, end=ev.end)
+                    quote=ev.text, start=ev.start, end=ev.end, date=ev.date,
+                    page=page_at(ev.source, original, ev.start))

@@ -86,8 +86,13 @@ def _publisher_from_handle(handle: str, original: str) -> str | None:
     return None
 
 
-def clean(source: str, original: str) -> Report:
-    """Find what in ``original`` is the report: title, publisher, kept blocks and sentences."""
+def clean(source: str, original: str, title: str | None = None,
+          publisher: str | None = None) -> Report:
+    """Find what in ``original`` is the report: title, publisher, kept blocks and sentences.
+
+    ``title``/``publisher``: what the file itself states (an HTML page's headline and site
+    name), preferred to what the text suggests."""
+    stated_title, stated_publisher = title, publisher
     kept: list[Span | None] = []  # None marks a dropped line (it breaks a block)
     publisher = None
     handle_publisher = None
@@ -128,10 +133,12 @@ def clean(source: str, original: str) -> Report:
             blocks.append(Span(original[s:e], s, e))
             run = []
 
-    publisher = publisher or handle_publisher
+    publisher = stated_publisher or publisher or handle_publisher
     sentences = tuple(s for b in blocks for s in split_sentences(original, b.start, b.end))
     first_line = next((k for k in kept if k is not None), None)
-    if first_line is not None and _looks_like_headline(first_line.text):
+    if stated_title:
+        title = stated_title
+    elif first_line is not None and _looks_like_headline(first_line.text):
         title = first_line.text
     elif sentences:
         title = _short_title(sentences[0].text)

@@ -100,7 +100,9 @@ def _print_sources(answer, streamed: str = "") -> None:
     print("\nSources:")
     for c in answer.citations:
         who = f" — {c.publisher}" if c.publisher else ""
-        print(f"  [{c.n}] {c.title}{who} ({c.source}, chars {c.start}-{c.end})")
+        when = f", {c.date}" if c.date else ""
+        page = f", p. {c.page}" if c.page else ""
+        print(f"  [{c.n}] {c.title}{who} ({c.source}{when}{page}, chars {c.start}-{c.end})")
         print(f"      “{c.quote}”")
 
 
@@ -173,11 +175,37 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_sources(args: argparse.Namespace) -> int:
     _settings, store = _store(args)
     rows = store.sources()
+    if getattr(args, "json", False):  # one JSON list: every report, with its date
+        print(json.dumps([{"source": i.source, "title": i.title, "publisher": i.publisher,
+                           "date": i.date, "date_source": i.date_source, "chunks": i.chunks}
+                          for i in rows], ensure_ascii=False))
+        return 0
     if not rows:
         print("Nothing is indexed yet; run: python -m rag ingest")
     for info in rows:
         who = f" — {info.publisher}" if info.publisher else ""
-        print(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}")
+        when = f" ({info.date})" if info.date else ""
+        print(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}{when}")
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    from rag.timeline import describe, timeline_for
+
+    settings, store = _store(args)
+    k = args.k or 3 * settings.k  # wider than an answer: see rag.timeline.timeline_for
+    entries = timeline_for(store, args.question, k, settings.max_evidence, settings.min_relevance)
+    if args.json:
+        print(json.dumps({"question": args.question, "entries": [e.to_json() for e in entries]},
+                         ensure_ascii=False))
+        return 0
+    if not entries:
+        print("Nothing in the reports is relevant enough to this question.")
+    for e in entries:
+        n = f"[{e.n}] " if e.n else ""
+        who = f" — {e.publisher}" if e.publisher else ""
+        print(f"{describe(e)}\t{n}{e.title}{who} ({e.source}, chars {e.start}-{e.end})")
+        print(f"      “{' '.join(e.quote.split())}”")
     return 0
 
 
@@ -245,7 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("sources", parents=[common], help="list indexed reports")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON list of {source, title, publisher, date, ...}")
     p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("timeline", parents=[common],
+                       help="the dated claims on a question, in date order (no model needed)")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_timeline)
 
     p = sub.add_parser("remove", parents=[common], help="remove a report from the index")
     p.add_argument("source", help="the report's file name")

@@ -62,16 +62,20 @@ def describe(conflicts: list[Conflict]) -> str:
     e.g. "The reports give different figures for troops: 1,500 (South Korean intelligence [1];
     South Korea’s intelligence agency [8]); 3,000 (NIS [6])."
     """
+    def who(c: Claim) -> str:  # "Lloyd Austin, Oct. 19 [2]" once claims are dated
+        when = c.date or c.date_text  # set by rag.timeline.order_claims
+        return f"{c.attributed_to}{', ' + when if when else ''} [{c.n}]"
+
     lines = []
     for conflict in conflicts:
         if conflict.kind == "stance":  # "could not yet confirm (Lloyd Austin [2]); ..."
             lines.append("The reports differ on this: " + "; ".join(
-                f"{c.value} ({c.attributed_to} [{c.n}])" for c in conflict.claims) + ".")
+                f"{c.value} ({who(c)})" for c in conflict.claims) + ".")
             continue
         values: dict[float, list] = {}
         for c in conflict.claims:
             values.setdefault(c.number, []).append(c)
-        parts = [f"{group[0].value} (" + "; ".join(f"{c.attributed_to} [{c.n}]" for c in group)
+        parts = [f"{group[0].value} (" + "; ".join(who(c) for c in group)
                  + ")" for group in values.values()]
         lines.append(f"The reports give different figures for {conflict.unit}: "
                      + ", ".join(parts) + ".")

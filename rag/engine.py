@@ -28,7 +28,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag import answer_format, citations, conflicts, prompts, stances, support
+from rag import answer_format, citations, conflicts, prompts, stances, support, timeline
 from rag.answer_format import SENTINEL
 from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
@@ -393,17 +393,20 @@ def annotate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     if turn.held:
         yield turn.held
     a = turn.answer
-    a.conflicts = (conflicts.find_conflicts(turn.standalone, a.answer, a.evidence)
-                   + stances.find_stance_conflicts(turn.standalone, a.evidence))
+    a.conflicts = timeline.order_claims(  # by date: claim date, else report date; undated last
+        conflicts.find_conflicts(turn.standalone, a.answer, a.evidence)
+        + stances.find_stance_conflicts(turn.standalone, a.evidence), a.evidence)
     if a.conflicts:
         a.notes.append(conflicts.describe(a.conflicts))
         by_n = {ev.n: ev for ev in a.evidence}
         known = {c.n for c in a.citations}
         for claim in (c for conflict in a.conflicts for c in conflict.claims):
             ev = by_n.get(claim.n)
-            if ev is not None and claim.n not in known and citations.verify(
-                    ev, engine.original_text(ev.source)):
-                a.citations.append(citations.citation(ev))
+            if ev is None or claim.n in known:
+                continue
+            original = engine.original_text(ev.source)
+            if citations.verify(ev, original):
+                a.citations.append(citations.citation(ev, original))
                 known.add(claim.n)
     if turn.error is not None:
         a.complete = False

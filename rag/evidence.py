@@ -118,7 +118,7 @@ def select_evidence(question: str, passages: list[Passage], embeddings, limit: i
     chosen.sort(key=lambda i: (source_order.index(cands[i][0].source), cands[i][1]))
     return [Evidence(n=n, source=cands[i][0].source, title=cands[i][0].title,
                      publisher=cands[i][0].publisher, text=cands[i][3], start=cands[i][1],
-                     end=cands[i][2], score=scores[i])
+                     end=cands[i][2], score=scores[i], date=cands[i][0].date)
             for n, i in enumerate(chosen, start=1)]
 
 

@@ -20,9 +20,11 @@ from filelock import FileLock, Timeout
 
 from rag.chunking import chunk_report
 from rag.clean import clean
+from rag.dates import report_date
 from rag.errors import IngestError, StoreError
+from rag.formats import read_document
 from rag.store import ReportStore
-from rag.text import SUPPORTED_SUFFIXES, read_text
+from rag.text import SUPPORTED_SUFFIXES
 from rag.types import Chunk
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -107,13 +109,16 @@ def plan_file(store: ReportStore, path: Path) -> FilePlan:
     if size > MAX_FILE_BYTES:
         raise IngestError(str(path), f"too large ({size / 1e6:.1f} MB; the limit is "
                                      f"{MAX_FILE_BYTES / 1e6:.0f} MB)")
-    text = read_text(path)
-    report = clean(path.name, text)
+    doc = read_document(path)
+    text = doc.text
+    report = clean(path.name, text, title=doc.title, publisher=doc.publisher)
     chunks = chunk_report(report)
     if not chunks:
         raise IngestError(str(path), "no report text left after removing page furniture")
+    dated = report_date(text, doc.date, doc.date_how)
     meta = {"path": str(path.resolve()),
-            "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+            "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "date": dated.date if dated else "", "date_source": dated.how if dated else ""}
     existing = store.ids_for_source(report.source)
     wanted = {c.id for c in chunks}
     plan = FilePlan(path, report.source, chunks, meta,
@@ -121,8 +126,9 @@ def plan_file(store: ReportStore, path: Path) -> FilePlan:
                     kept=[c for c in chunks if c.id in existing], stale=existing - wanted)
     if plan.status == "unchanged":
         info = store.source_info(report.source)
-        plan.moved = bool(info) and (info.path, info.file_sha256) != (meta["path"],
-                                                                       meta["file_sha256"])
+        plan.moved = bool(info) and (info.path, info.file_sha256, info.date or "",
+                                     info.date_source or "") != (
+            meta["path"], meta["file_sha256"], meta["date"], meta["date_source"])
     return plan
 
 

@@ -38,7 +38,8 @@ def _passage(chunk_id: str, text: str, meta: dict, score: float, dense: float | 
              keyword: float | None) -> Passage:
     return Passage(chunk_id=chunk_id, source=meta["source"], title=meta.get("title", ""),
                    publisher=meta.get("publisher") or None, text=text, start=int(meta["start"]),
-                   end=int(meta["end"]), score=score, dense=dense, keyword=keyword)
+                   end=int(meta["end"]), score=score, dense=dense, keyword=keyword,
+                   date=meta.get("date") or None)
 
 
 def spread(ranked: list[Passage], k: int, diversity: float) -> list[Passage]:

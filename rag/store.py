@@ -37,6 +37,8 @@ class SourceInfo:
     chunks: int
     path: str
     file_sha256: str
+    date: str | None = None  # the report's own date (ISO), where it states one
+    date_source: str | None = None  # how it was found: "date line", "html meta", ...
 
 
 @dataclass
@@ -192,7 +194,8 @@ class ReportStore:
                     found[meta["source"]] = SourceInfo(
                         meta["source"], meta.get("title", meta["source"]),
                         meta.get("publisher") or None, 1, meta.get("path", ""),
-                        meta.get("file_sha256", ""))
+                        meta.get("file_sha256", ""), meta.get("date") or None,
+                        meta.get("date_source") or None)
                 else:
                     info.chunks += 1
         return [found[k] for k in sorted(found)]
@@ -203,7 +206,8 @@ class ReportStore:
             return None
         meta = page["metadatas"][0]
         return SourceInfo(source, meta.get("title", source), meta.get("publisher") or None,
-                          len(page["ids"]), meta.get("path", ""), meta.get("file_sha256", ""))
+                          len(page["ids"]), meta.get("path", ""), meta.get("file_sha256", ""),
+                          meta.get("date") or None, meta.get("date_source") or None)
 
     def original_text(self, source: str) -> str | None:
         """The current text of a report's file (for ``.html``, its visible text), or None if

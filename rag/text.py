@@ -16,7 +16,7 @@ from pathlib import Path
 from rag.errors import IngestError
 from rag.types import Span
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "sgt", "capt", "cmdr", "adm",
@@ -53,21 +53,15 @@ def decode(data: bytes, name: str = "file") -> str:
 
 
 def read_text(path: Path) -> str:
-    """The report text of a file: the decoded file, or for HTML its extracted visible text.
+    """The report text of a file: the decoded file, for HTML its main text, for PDF its text
+    layer (see :mod:`rag.formats`).
 
-    For ``.html`` files all offsets refer to this extracted text, which is what the
-    user is shown; extraction is deterministic, so it can always be re-derived.
+    For ``.html`` and ``.pdf`` files all offsets refer to this extracted text, which is what
+    the user is shown; extraction is deterministic, so it can always be re-derived.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    text = decode(data, str(path))
-    if path.suffix.lower() in (".html", ".htm"):
-        text = html_to_text(text)
-        if not text.strip():
-            raise IngestError(str(path), "the HTML page has no visible text")
-    return text
+    from rag.formats import read_document  # formats builds on this module
+
+    return read_document(path).text
 
 
 class _TextExtractor(HTMLParser):

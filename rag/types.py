@@ -59,6 +59,7 @@ class Passage:
     score: float  # fused score used for ranking
     dense: float | None = None
     keyword: float | None = None
+    date: str | None = None  # the report's own date (ISO), where it states one
 
 
 @dataclass
@@ -73,6 +74,7 @@ class Evidence:
     start: int
     end: int
     score: float
+    date: str | None = None  # the report's own date (ISO), where it states one
 
 
 @dataclass
@@ -86,6 +88,8 @@ class Citation:
     quote: str
     start: int
     end: int
+    date: str | None = None  # the report's own date (ISO), where it states one
+    page: int | None = None  # for a PDF: the page the quote starts on (from 1)
 
 
 @dataclass
@@ -99,6 +103,8 @@ class Claim:
     source: str
     title: str
     n: int  # evidence number that states it
+    date: str | None = None  # when it was said (ISO): the date its sentence states, else the report's
+    date_text: str | None = None  # the date as its sentence writes it ("Oct. 19"), resolved or not
 
 
 @dataclass
@@ -144,7 +150,7 @@ class Answer:
             "answerable": self.answerable,
             "citations": [
                 {k: c[k] for k in ("n", "source", "title", "quote", "start", "end")}
-                | {"publisher": c["publisher"]}
+                | {"publisher": c["publisher"], "date": c["date"], "page": c["page"]}
                 for c in (asdict(c) for c in self.citations)
             ],
             "passages": [

@@ -242,3 +242,20 @@ def test_new_chat_clears_the_conversation_and_download_has_the_quotes(app):
     assert "## Question" in exported and quote in exported.replace("\n> ", " ")
     at.button[[b.label for b in at.button].index("New chat")].click().run()
     assert at.session_state.messages == [] and len(at.chat_message) == 0
+
+
+def test_a_dated_report_shows_its_date_and_the_answer_a_timeline(app):
+    at, _ = app(cite("40,000 visitors", "The festival drew 40,000 visitors"))
+    dated = FESTIVAL.replace("Crowd\n\n", "Crowd\nOctober 28, 2024\n\n", 1)
+    upload(at, "festival.txt", dated)
+    listing = next(m.value for m in at.sidebar.markdown if m.value.startswith("- "))
+    assert ui.escape_inline("2024-10-28") in listing
+
+    ask(at, "How many visitors came to the Zorblax lantern festival?")
+    c = last_answer(at).answer.citations[0]
+    assert c.date == "2024-10-28"
+    assert ui.source_label(c.n, c.title, c.publisher, c.date, c.page) in markdown(at)
+    assert any(e.label.startswith("Timeline") for e in at.expander)
+    table = next(d.value for d in at.main.dataframe if "When" in d.value.columns)
+    row = table[table["Quote"].str.contains("40,000 visitors")].iloc[0]
+    assert row["When"] == "2024-10-27 (“Sunday”)"  # "on Sunday" in a report of Monday 28th

@@ -27,12 +27,13 @@ from rag.ui.render import (
     highlight_markdown,
     passage_rows,
     source_label,
+    timeline_rows,
 )
 
 __all__ = [
     "UPLOAD_TYPES", "ChatMessage", "ModelChoice", "answer_markdown", "conflict_rows",
     "escape_inline", "escape_markdown", "highlight_markdown", "history",
     "index_uploads", "make_engine", "make_store", "model_choices", "passage_rows",
-    "remove_report", "report_text", "safe_upload_name", "source_label", "to_markdown",
-    "write_feedback",
+    "remove_report", "report_text", "safe_upload_name", "source_label", "timeline_rows",
+    "to_markdown", "write_feedback",
 ]

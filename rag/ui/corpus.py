@@ -20,7 +20,7 @@ from rag.errors import InputError
 from rag.ingest import MAX_FILE_BYTES, IngestSummary, Progress, ingest
 from rag.store import ReportStore
 
-UPLOAD_TYPES = ("txt", "md", "html", "htm")
+UPLOAD_TYPES = ("txt", "md", "html", "htm", "pdf")
 _MAX_NAME = 100
 MAX_UPLOADS = 20  # files per upload batch
 

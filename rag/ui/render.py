@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from rag.timeline import TimelineEntry, describe
 from rag.types import Answer
 
 WORD_JOINER = "\u2060"
@@ -73,9 +74,13 @@ def highlight_markdown(text: str, start: int, end: int, context: int = 20_000) -
 
 
 def conflict_rows(answer: Answer) -> list[dict[str, str]]:
-    """One row per figure or stance when reports disagree: what was claimed, who said it, where."""
+    """One row per figure or stance when reports disagree: what was claimed, who said it, where
+    (and when, as a "Date" column, if any claim is dated)."""
+    dated = any(claim.date or claim.date_text
+                for conflict in answer.conflicts for claim in conflict.claims)
     return [{"Claim": f"{claim.value} {conflict.unit}".strip(), "Said by": claim.attributed_to,
              "Source": f"[{claim.n}]", "Report": claim.title}
+            | ({"Date": claim.date or claim.date_text or ""} if dated else {})
             for conflict in answer.conflicts for claim in conflict.claims]
 
 
@@ -88,7 +93,19 @@ def passage_rows(answer: Answer) -> list[dict[str, object]]:
             for i, p in enumerate(answer.passages, 1)]
 
 
-def source_label(n: int, title: str, publisher: str | None) -> str:
-    """``[n] Title · Publisher`` as Markdown (badge, escaped title, italic publisher)."""
+def timeline_rows(entries: list[TimelineEntry]) -> list[dict[str, str]]:
+    """The timeline as table rows, earliest first: when, what (the verbatim quote), where.
+    Cells are plain text (a dataframe never renders Markdown or HTML)."""
+    return [{"When": describe(e), "Quote": " ".join(e.quote.split()),
+             "Source": f"[{e.n}]" if e.n else "", "Report": e.title}
+            for e in entries]
+
+
+def source_label(n: int, title: str, publisher: str | None, date: str | None = None,
+                 page: int | None = None) -> str:
+    """``[n] Title · Publisher · 2024-10-23 · p. 3`` as Markdown (badge, escaped title, italic
+    publisher, the report's date and a PDF quote's page where known)."""
     who = f" · *{escape_inline(publisher)}*" if publisher else ""
-    return f":blue-badge[{n}] **{escape_inline(title)}**{who}"
+    when = f" · {escape_inline(date)}" if date else ""
+    where = f" · p\\. {int(page)}" if page else ""
+    return f":blue-badge[{n}] **{escape_inline(title)}**{who}{when}{where}"
