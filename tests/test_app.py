@@ -112,7 +112,8 @@ def test_disagreeing_sources_are_shown_in_a_table(app):
     answer = last_answer(at).answer
     assert answer.conflicts
     table = next(d.value for d in at.main.dataframe if "Said by" in d.value.columns)
-    assert list(table.columns) == ["Claim", "Said by", "Source", "Report"]
+    # claims are ordered by date (rag.timeline.order_claims): the sentence's date is shown
+    assert list(table.columns) == ["Claim", "Said by", "Source", "Report", "Date"]
     assert {"12,000 troops", "1,500 troops"} <= set(table["Claim"])
     assert any("The reports disagree" in v for v in markdown(at))
 
