@@ -27,7 +27,7 @@ from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
 from rag.evidence import SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
-from rag.retrieve import hybrid_search
+from rag.retrieve import check_sources, hybrid_search
 from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
 from rag.types import Answer
@@ -133,15 +133,17 @@ class Engine:
         return self.store.original_text(source)
 
     # -- answering --------------------------------------------------------------------------
-    def answer(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        stream = self.stream(question, history, k)
+    def answer(self, question: str, history: History | None = None, k: int | None = None,
+               sources: list[str] | None = None) -> Answer:
+        stream = self.stream(question, history, k, sources)
         stream.text()
         assert stream.answer is not None
         return stream.answer
 
     def stream(self, question: str, history: History | None = None,
-               k: int | None = None) -> AnswerStream:
-        """Validate now (errors raise here), then stream the answer."""
+               k: int | None = None, sources: list[str] | None = None) -> AnswerStream:
+        """Validate now (errors raise here), then stream the answer; ``sources`` limits the
+        search (and so the evidence, refusals and conflicts) to those reports."""
         question = check_question(question, self.settings)
         history = check_history(history, self.settings)
         warnings = []
@@ -153,7 +155,8 @@ class Engine:
         k = k or self.settings.k
         if not 1 <= k <= 50:
             raise InputError(f"k={k} is out of range; use 1 to 50.")
-        return AnswerStream(self._run(question, history, k, warnings))
+        sources = check_sources(self.store, sources)
+        return AnswerStream(self._run(question, history, k, warnings, sources))
 
     def condense(self, question: str, history: History) -> str:
         """Rewrite a follow-up into a standalone question using the chat history."""
@@ -181,14 +184,14 @@ class Engine:
         return base
 
     def _run(self, question: str, history: History, k: int,
-             warnings: list[str]) -> Iterator[str]:
+             warnings: list[str], sources: list[str] | None = None) -> Iterator[str]:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         self.ensure_indexed()
         standalone = self.condense(question, history)
         timings["condense"] = (time.perf_counter() - t0) * 1000
         t = time.perf_counter()
-        retrieval = hybrid_search(self.store, standalone, k)
+        retrieval = hybrid_search(self.store, standalone, k, sources=sources)
         timings["retrieve"] = (time.perf_counter() - t) * 1000
         result = Answer(question=question, answer="", answerable=True,
                         passages=retrieval.passages, model=self.model_name,

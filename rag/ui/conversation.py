@@ -1,23 +1,16 @@
-"""The conversation kept in the browser session, as the engine and a Markdown file see it."""
+"""The conversation kept in the browser session, as the engine and a Markdown file see it.
+
+A chat bubble is a :class:`rag.conversations.Message`, the type the conversation store saves.
+"""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from rag.types import Answer
+from rag.conversations import Message as ChatMessage
+from rag.conversations import dialogue
 
-
-@dataclass
-class ChatMessage:
-    """One chat bubble: a question, an answer (with its ``Answer``), or an error."""
-
-    role: str  # "user" or "assistant"
-    content: str
-    answer: Answer | None = None
-    error: str | None = None
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+__all__ = ["ChatMessage", "history", "to_markdown"]
 
 
 def history(messages: list[ChatMessage]) -> list[dict[str, str]]:
@@ -25,16 +18,7 @@ def history(messages: list[ChatMessage]) -> list[dict[str, str]]:
 
     A question whose answer failed is dropped too, so the history stays a dialogue.
     """
-    out: list[dict[str, str]] = []
-    for msg in messages:
-        if msg.role == "assistant" and msg.error is None:
-            if out and out[-1]["role"] == "user":
-                out.append({"role": "assistant", "content": msg.content})
-        elif msg.role == "user":
-            if out and out[-1]["role"] == "user":
-                out.pop()
-            out.append({"role": "user", "content": msg.content})
-    return out
+    return [{"role": m.role, "content": m.content} for m in dialogue(messages)]
 
 
 def _quote_block(text: str) -> str:
