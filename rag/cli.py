@@ -1,4 +1,4 @@
-"""``python -m rag``: ingest, ask, chat, conversations, sources, remove, models, eval, bench.
+"""``python -m rag``: ingest, ask, chat, serve, conversations, sources, remove, models, eval, bench.
 
 Every command takes ``--llm SPEC``, ``--k N``, ``--data-dir DIR`` and ``--embeddings SPEC``;
 each overrides the matching environment variable (see ``rag/config.py``).
@@ -213,6 +213,12 @@ def cmd_conversations(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag.api.serve import serve
+
+    return serve(settings_from(args), args.host, args.port)
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     _settings, store = _store(args)
     rows = store.sources()
@@ -295,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save an exported JSON file as a new conversation")
     p.add_argument("--delete", metavar="ID", help="delete one")
     p.set_defaults(func=cmd_conversations)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the HTTP API (OpenAI-compatible)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other needs RAG_API_KEY)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("sources", parents=[common], help="list indexed reports")
     p.set_defaults(func=cmd_sources)
