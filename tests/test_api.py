@@ -3,6 +3,8 @@ and httpx, an engine with a scripted chat model over the real seed store."""
 
 from __future__ import annotations
 
+import doctest
+import re
 import socket
 import subprocess
 import sys
@@ -16,11 +18,13 @@ import uvicorn
 
 from rag.api import create_app
 from rag.api.guards import check_bind
+from rag.api.openai_format import citation_line
 from rag.config import PROJECT_ROOT
 from rag.engine import build_engine
 from rag.errors import ConfigError, ProviderError
 from rag.llms.scripted import ScriptedChatModel
 from rag.store import ReportStore
+from rag.types import Citation
 from tests.conftest import cite, make_settings
 
 PESKOV = "What did Peskov say about the reports?"
@@ -291,3 +295,36 @@ def test_reports_are_listed_uploaded_and_removed(serve, tmp_path, embeddings):
     again = httpx.delete(url + "/reports/festival_notes.txt")
     assert again.status_code == 404 and "GET /reports" in again.json()["error"]["message"]
     assert httpx.get(url + "/reports").json() == {"total": 0, "reports": []}
+
+
+HOSTILE = (b"Council Notes With Markup\n\nThe council met on Tuesday to discuss the Zorblax bridge. "
+           b"The engineer wrote <script>alert('x')</script> and <img src=x onerror=alert(1)> "
+           b"in the Zorblax bridge inspection log, officials said.\n")
+
+
+def test_report_markup_reaches_clients_as_text_that_fetches_nothing(serve, tmp_path, embeddings):
+    store = ReportStore.open(make_settings(tmp_path / "own"), embeddings)
+    url, _, _ = serve(cite("inspection log", "The log says <b>loudly</b> so"), store=store)
+    assert httpx.post(url + "/reports", timeout=120, files=[
+        ("files", ("hostile.txt", HOSTILE, "text/plain"))]).json()["added"] == ["hostile.txt"]
+    question = user("What did the engineer write in the Zorblax bridge inspection log?")
+    api = client(url)
+    whole = api.chat.completions.create(model="rag", messages=question)
+    streamed = "".join(ch.choices[0].delta.content or "" for ch in api.chat.completions.create(
+        model="rag", messages=question, stream=True))
+    [c] = whole.citations
+    assert "<script>" in c["quote"] and "<img src=x onerror=alert(1)>" in c["quote"]  # exact
+    for content in (whole.choices[0].message.content, streamed):
+        assert "Sources:" in content and "\\<script\\>" in content and "\\<b\\>" in content
+        assert not re.search(r"(?<!\\)[<>]", content), content
+    link = Citation(1, "x.txt", "Title [site](http://e.invalid)", None,
+                    "See ![p](http://e.invalid/p.png?q=1) at http://e.invalid now", 0, 9)
+    assert citation_line(link) == "[1] “See at now” — Title site"
+
+
+def test_doctests():
+    from rag import conversations
+    from rag.api import openai_format
+
+    for module in (openai_format, conversations):
+        assert doctest.testmod(module).failed == 0

@@ -2,7 +2,8 @@
 
 The last user message is the question and the earlier user and assistant messages its
 history; system messages are ignored (the engine's own instructions apply). Every answer's
-content ends with a "Sources" block, so that any OpenAI client shows the quotes:
+content ends with a "Sources" block, so that any OpenAI client shows the quotes (as Markdown
+that cannot fetch anything or make HTML: see ``citation_line`` and ``for_display``):
 
     >>> c = Citation(2, "003.txt", "Seoul weighs response", "Kyiv Post", "about 1,500  troops", 0, 9)
     >>> print(sources_block([c]))
@@ -25,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from rag.errors import InputError
+from rag.safety import strip_links
 from rag.types import Answer, Citation
 
 SOURCES_HEADING = "\n\nSources:\n"
@@ -92,10 +94,22 @@ def split_messages(messages: list[ChatMessageIn]) -> tuple[str, list[dict[str, s
     return _text(turns[-1].content), history
 
 
+def for_display(text: str) -> str:
+    r"""Text for a client that renders Markdown: ``<`` and ``>`` backslash-escaped, so that
+    no HTML is made from a report or an answer (escapes compose, piece by piece).
+
+        >>> for_display("<img src=x onerror=alert(1)>")
+        '\\<img src=x onerror=alert(1)\\>'
+    """
+    return text.replace("<", "\\<").replace(">", "\\>")
+
+
 def citation_line(c: Citation) -> str:
-    quote = " ".join(c.quote.split())
-    who = f" ({c.publisher})" if c.publisher else ""
-    return f"[{c.n}] “{quote}” — {c.title}{who}"
+    """One Sources line. Report text is untrusted: images, links and URLs are removed from
+    the quote and the title shown here (``citations`` keeps the exact quote)."""
+    quote = strip_links(" ".join(c.quote.split()))
+    who = f" ({strip_links(c.publisher)})" if c.publisher else ""
+    return for_display(f"[{c.n}] “{quote}” — {strip_links(c.title)}{who}")
 
 
 def sources_block(citations: list[Citation]) -> str:
@@ -125,7 +139,8 @@ def completion(answer: Answer, model: str) -> dict[str, Any]:
         "model": model,
         "choices": [{"index": 0, "finish_reason": finish_reason(answer),
                      "message": {"role": "assistant",
-                                 "content": answer.answer + sources_block(answer.citations)}}],
+                                 "content": for_display(answer.answer)
+                                 + sources_block(answer.citations)}}],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
         **extras(answer),
     }
@@ -144,6 +159,7 @@ class ChunkWriter:
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     def text(self, piece: str, first: bool = False) -> str:
+        piece = for_display(piece)
         return self.chunk({"role": "assistant", "content": piece} if first
                           else {"content": piece})
 
@@ -154,7 +170,7 @@ class ChunkWriter:
         if not answer.answerable and streamed.strip() and streamed.strip() != answer.answer:
             out.append(self.text(f"\n\n[Withdrawn: {answer.answer}]"))
         if answer.answerable and answer.citations:
-            out.append(self.text(sources_block(answer.citations)))
+            out.append(self.chunk({"content": sources_block(answer.citations)}))
         out.append(self.chunk({}, finish_reason(answer), **extras(answer)))
         out.append("data: [DONE]\n\n")
         return out
