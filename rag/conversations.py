@@ -114,6 +114,9 @@ def _build(cls: type, data: dict[str, Any], **nested: Any) -> Any:
     return cls(**values)
 
 
+_FIELDS = {f.name for f in fields(Answer)}
+
+
 def answer_from_json(data: dict[str, Any]) -> Answer:
     """Rebuild an :class:`Answer` from ``Answer.to_json()`` (or ``asdict``) output.
 
@@ -124,8 +127,11 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
         raise InputError("An answer must be a JSON object (the `ask --json` output).")
     conflicts = [_build(Conflict, c, claims=[_build(Claim, x) for x in c.get("claims", [])])
                  for c in data.get("conflicts") or []]
+    text, notes = data.get("answer", ""), list(data.get("notes") or [])
+    if "notes" in _FIELDS and notes and text.endswith("\n\n" + "\n\n".join(notes)):
+        text = text[:-len("\n\n" + "\n\n".join(notes))]  # to_json's answer holds the notes
     return _build(
-        Answer, data,
+        Answer, data, answer=text,
         citations=[_build(Citation, c) for c in data.get("citations") or []],
         passages=[_build(Passage, p) for p in data.get("passages") or []],
         evidence=[_build(Evidence, e) for e in data.get("evidence") or []],

@@ -4,6 +4,7 @@ and httpx, an engine with a scripted chat model over the real seed store."""
 from __future__ import annotations
 
 import doctest
+import os
 import re
 import socket
 import subprocess
@@ -25,7 +26,8 @@ from rag.errors import ConfigError, ProviderError
 from rag.llms.scripted import ScriptedChatModel
 from rag.store import ReportStore
 from rag.types import Citation
-from tests.conftest import cite, make_settings
+from tests.conftest import cite, make_settings, stop_process
+from tests.fake_openai_server import free_port
 
 PESKOV = "What did Peskov say about the reports?"
 REWRITE = "What did Kremlin spokesperson Peskov say about North Korean troops in Russia?"
@@ -328,3 +330,39 @@ def test_doctests():
 
     for module in (openai_format, conversations):
         assert doctest.testmod(module).failed == 0
+
+
+def test_python_m_rag_serve_answers_the_openai_client(tmp_path):
+    """The real command in its own process, with a ``scripted:NAME`` model spec."""
+    from rag.llms import scripted
+
+    if not hasattr(scripted, "SCRIPTS"):
+        pytest.skip("needs the scripted:NAME model specs (rag.llms.scripted.SCRIPTS)")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    env.update(PYTHONPATH=str(PROJECT_ROOT), RAG_DATA_DIR=str(tmp_path / "data"))
+    if "RAG_MODEL_CACHE" in os.environ:
+        env["RAG_MODEL_CACHE"] = os.environ["RAG_MODEL_CACHE"]
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "rag", "serve", "--port", str(port),
+                                "--llm", "scripted:extractive"], cwd=tmp_path, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):  # until it listens (it indexes seeds/ first), or it exits
+            if process.poll() is not None:
+                raise AssertionError((tmp_path / "serve.log").read_text())
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                threading.Event().wait(0.2)
+        reply = client(url).chat.completions.create(model="rag", messages=user(TROOPS))
+        assert reply.citations and reply.rag["model"] == "scripted:extractive"
+        assert "\n\nSources:\n[" in reply.choices[0].message.content
+        streamed = list(client(url).chat.completions.create(
+            model="scripted:extractive", messages=user(TROOPS), stream=True))
+        assert streamed[-1].citations == reply.citations
+    finally:
+        stop_process(process)
+        log.close()

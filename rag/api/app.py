@@ -76,6 +76,9 @@ class Engines:
 
     def get(self, model: str | None) -> Engine:
         spec = self.spec_for(model)
+        engine = self._built.get(spec)
+        if engine is not None:
+            return engine
         with self._lock:  # one build per spec, even when requests arrive together
             if spec not in self._built:
                 self._built[spec] = self.build(spec)
