@@ -53,8 +53,8 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
                         "Server URL for openai-compatible:MODEL (e.g. http://127.0.0.1:8080/v1)."),
     "ollama_base_url": ("OLLAMA_BASE_URL", "http://127.0.0.1:11434", str, "Ollama server URL."),
     "api_key": ("RAG_API_KEY", None, str,
-                "Bearer token the API server (python -m rag serve) requires; needed to listen "
-                "beyond loopback."),
+                "Bearer token the API server (`python -m rag serve`) requires; needed to "
+                "listen beyond loopback."),
     "api_max_queue": ("RAG_API_MAX_QUEUE", 8, int,
                       "Questions the API server admits at once (answering or waiting); more "
                       "get 429."),

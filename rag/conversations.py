@@ -285,9 +285,10 @@ class ConversationStore:
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, cid))
 
     def append_turn(self, conversation_id: str, question: str, answer: Answer) -> None:
-        """Save one question and its answer (the terminal chat and the API's way)."""
+        """Save one question and its answer (its text as ``ask --json`` shows it)."""
         self.append(conversation_id, Message("user", question))
-        self.append(conversation_id, Message("assistant", answer.answer, answer=answer))
+        self.append(conversation_id, Message("assistant", answer.to_json()["answer"],
+                                             answer=answer))
 
     # -- export and import -----------------------------------------------------------------
     def export_json(self, conversation_id: str) -> list[dict[str, Any]]:

@@ -133,16 +133,18 @@ def new_id() -> str:
 
 
 def completion(answer: Answer, model: str) -> dict[str, Any]:
-    """A whole ``chat.completion`` object for an answer."""
+    """A whole ``chat.completion`` object for an answer (its text as ``ask --json`` has it,
+    with any notes, then the Sources block)."""
+    data = extras(answer)
     return {
         "id": new_id(), "object": "chat.completion", "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "finish_reason": finish_reason(answer),
                      "message": {"role": "assistant",
-                                 "content": for_display(answer.answer)
+                                 "content": for_display(data["rag"]["answer"])
                                  + sources_block(answer.citations)}}],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-        **extras(answer),
+        **data,
     }
 
 
