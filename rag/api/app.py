@@ -108,40 +108,55 @@ def create_app(engine: Engine | Callable[[str], Engine], settings: Settings | No
     app = FastAPI(title="Reports chat API", version="1",
                   description="Answers about news reports, every quote verified.")
     app.state.engines, app.state.admission = engines, admission
+    _error_handlers(app)
+    _answer_routes(app, engines, admission, store)
+    _report_routes(app, store, settings)
+    return Guard(app, settings.api_key)
 
-    def fail(status: int, message: str, kind: str, headers: dict | None = None) -> JSONResponse:
-        return JSONResponse(status_code=status, headers=headers,
-                            content={"error": {"message": message, "type": kind,
-                                               "code": status}})
+
+def _fail(status: int, message: str, kind: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, headers=headers,
+                        content={"error": {"message": message, "type": kind, "code": status}})
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors()[:5]:
+        if err.get("type") == "json_invalid":
+            return (f"The request body is not valid JSON "
+                    f"({err.get('ctx', {}).get('error', 'parse error')}); send a JSON object.")
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        problems.append(f"{where}: {err.get('msg')}")
+    return "Invalid request: " + "; ".join(problems) + "."
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error as ``{"error": {"message", "type", "code"}}`` (the OpenAI shape)."""
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return fail(exc.status, str(exc), exc.kind,
-                    {"Retry-After": "2"} if exc.status == 429 else None)
+        return _fail(exc.status, str(exc), exc.kind,
+                     {"Retry-After": "2"} if exc.status == 429 else None)
 
     @app.exception_handler(RagError)
     async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
         status, kind = status_of(exc)
-        return fail(status, str(exc), kind)
+        return _fail(status, str(exc), kind)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = []
-        for err in exc.errors()[:5]:
-            if err.get("type") == "json_invalid":
-                return fail(422, f"The request body is not valid JSON "
-                                 f"({err.get('ctx', {}).get('error', 'parse error')}); "
-                                 f"send a JSON object.", "invalid_request_error")
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
-            problems.append(f"{where}: {err.get('msg')}")
-        return fail(422, "Invalid request: " + "; ".join(problems) + ".",
-                    "invalid_request_error")
+        return _fail(422, _validation_message(exc), "invalid_request_error")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        return fail(500, f"Unexpected server error ({type(exc).__name__}: {exc}); the server "
-                         f"keeps running. Try again, and report it if it repeats.",
-                    "server_error")
+        return _fail(500, f"Unexpected server error ({type(exc).__name__}: {exc}); the server "
+                          f"keeps running. Try again, and report it if it repeats.",
+                     "server_error")
+
+
+def _answer_routes(app: FastAPI, engines: Engines, admission: Admission,
+                   store: ReportStore) -> None:
+    """Questions (each admitted by the bounded queue), models and health."""
 
     def admitted() -> None:
         if not admission.try_enter():
@@ -150,20 +165,17 @@ def create_app(engine: Engine | Callable[[str], Engine], settings: Settings | No
                            "rate_limit_exceeded")
 
     def answer(model: str, question: str, history: list | None, k: int | None,
-               sources: list[str] | None) -> tuple[Engine, Any]:
+               sources: list[str] | None) -> Any:
         admitted()
         try:
-            engine = engines.get(model)
-            return engine, engine.answer(question, history, k=k, sources=sources)
+            return engines.get(model).answer(question, history, k=k, sources=sources)
         finally:
             admission.leave()
 
-    # -- health and models ------------------------------------------------------------------
     @app.get("/health")
     def health() -> dict[str, Any]:
-        reports = len(store.sources())
-        return {"status": "ok", "reports": reports, "default_model": engines.default,
-                "queue": admission.size}
+        return {"status": "ok", "reports": len(store.sources()),
+                "default_model": engines.default, "queue": admission.size}
 
     @app.get("/v1/models")
     def models() -> dict[str, Any]:
@@ -171,20 +183,18 @@ def create_app(engine: Engine | Callable[[str], Engine], settings: Settings | No
         return {"object": "list", "data": [{"id": i, "object": "model", "created": 0,
                                             "owned_by": "rag"} for i in ids]}
 
-    # -- answering --------------------------------------------------------------------------
     @app.post("/ask")
     def ask(body: oa.AskRequest) -> dict[str, Any]:
         """Exactly the ``python -m rag ask --json`` object."""
-        _, result = answer(body.model, body.question, body.history, body.k, body.sources)
-        return result.to_json()
+        return answer(body.model, body.question, body.history, body.k, body.sources).to_json()
 
     @app.post("/v1/chat/completions")
     async def chat(body: oa.ChatRequest):
         question, history = oa.split_messages(body.messages)
         model = body.model or DEFAULT_MODEL
         if not body.stream:
-            engine, result = await run_in_threadpool(answer, body.model, question, history,
-                                                     body.k, body.sources)
+            result = await run_in_threadpool(answer, body.model, question, history, body.k,
+                                             body.sources)
             return oa.completion(result, model)
         admitted()
         try:
@@ -199,7 +209,10 @@ def create_app(engine: Engine | Callable[[str], Engine], settings: Settings | No
                                          admission.leave), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache"})
 
-    # -- reports ----------------------------------------------------------------------------
+
+def _report_routes(app: FastAPI, store: ReportStore, settings: Settings) -> None:
+    """The collection: list (searchable, paged), upload (the app's caps), remove."""
+
     @app.get("/reports")
     def reports(search: str = "", limit: int | None = None, offset: int = 0) -> dict[str, Any]:
         everything = store.sources()
@@ -230,8 +243,6 @@ def create_app(engine: Engine | Callable[[str], Engine], settings: Settings | No
             raise ApiError(404, f"No indexed report is called {source!r}; GET /reports lists "
                                 f"them.", "not_found")
         return {"removed": source, "chunks": ui.remove_report(store, settings, source)}
-
-    return Guard(app, settings.api_key)
 
 
 async def _events(stream: AnswerStream, pieces: Iterator[str], first: str | None,
