@@ -143,7 +143,12 @@ def conversations_panel(saved: ConversationStore) -> None:
     if len(rows) < total:
         st.caption(f"{len(rows)} of {total} conversations" + (" match" if search else ""))
     if current:
-        title = next((i.title for i in rows if i.id == current), "")
+        title = next((i.title for i in rows if i.id == current), None)
+        if title is None:  # not among the rows listed (a search hides it)
+            try:
+                title = saved.get(current).title
+            except RagError:
+                title = ""
         with st.expander("This conversation", icon=":material/edit_note:", type="compact"):
             st.text_input("Title", title, key=f"title-{current}", max_chars=80)
             left, right = st.columns(2)
