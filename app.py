@@ -12,11 +12,14 @@ import streamlit as st
 
 from rag import ui
 from rag.config import Settings
+from rag.conversations import ConversationStore
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.llms import canonical
 from rag.store import ReportStore
 from rag.timeline import build_timeline
+
+REPORT_PAGE = 50  # reports listed at once: a collection of 19,043 is searched, never drawn
 
 st.set_page_config(page_title="Reports chat")  # no icon: a Material icon favicon is fetched online
 
@@ -34,8 +37,72 @@ def get_engine(spec: str, settings: Settings) -> Engine:
     return engine
 
 
+@st.cache_resource(show_spinner=False)
+def get_conversations(settings: Settings) -> ConversationStore:
+    return ui.make_conversations(settings)
+
+
 def new_chat() -> None:
     st.session_state.messages = []
+    st.session_state.conversation_id = None
+    st.query_params.pop("c", None)
+
+
+# -- saved conversations: the URL's ?c=ID names the one shown, so a reload reopens it -------
+def open_conversation(cid: str) -> None:
+    st.query_params["c"] = cid
+
+
+def sync_conversation(saved: ConversationStore) -> None:
+    """Show the conversation the URL names (after a reload, a restart, or a click)."""
+    wanted, current = st.query_params.get("c"), st.session_state.get("conversation_id")
+    if wanted and wanted != current:
+        try:
+            st.session_state.messages = saved.get(wanted).messages
+            st.session_state.conversation_id = wanted
+        except RagError as exc:
+            new_chat()
+            st.session_state.conversation_note = str(exc)
+    elif current and not wanted:
+        st.query_params["c"] = current
+
+
+def save_message(saved: ConversationStore, msg: ui.ChatMessage) -> None:
+    """Append a message to the current conversation (started by its first question)."""
+    try:
+        cid = st.session_state.get("conversation_id")
+        if cid is None:
+            cid = saved.create(msg.content)
+            st.session_state.conversation_id = cid
+            st.query_params["c"] = cid
+        saved.append(cid, msg)
+    except RagError as exc:
+        st.warning(ui.escape_markdown(f"This conversation could not be saved: {exc}"))
+
+
+def rename_current(saved: ConversationStore, cid: str) -> None:
+    try:
+        saved.rename(cid, st.session_state.get(f"title-{cid}", ""))
+    except RagError as exc:
+        st.session_state.conversation_note = str(exc)
+
+
+def delete_current(saved: ConversationStore, cid: str) -> None:
+    try:
+        saved.delete(cid)
+    except RagError as exc:
+        st.session_state.conversation_note = str(exc)
+    new_chat()
+
+
+def import_chosen(saved: ConversationStore) -> None:
+    upload = st.session_state.get("import_file")
+    if upload is None:
+        return
+    try:
+        open_conversation(saved.import_json(ui.read_conversation_file(upload.getvalue())))
+    except RagError as exc:
+        st.session_state.conversation_note = str(exc)
 
 
 def save_feedback(message_id: str, settings: Settings) -> None:
@@ -57,6 +124,52 @@ def remove_chosen(store: ReportStore, settings: Settings) -> None:
 
 
 # -- sidebar ------------------------------------------------------------------------------
+def conversations_panel(saved: ConversationStore) -> None:
+    note = st.session_state.pop("conversation_note", None)
+    if note:
+        st.warning(ui.escape_markdown(note))
+    total = saved.count()
+    search = ""
+    if total > 8:
+        search = st.text_input("Search conversations", key="conversation_search",
+                               placeholder="Search conversations", label_visibility="collapsed")
+    rows = saved.list(search or "", limit=30)
+    current = st.session_state.get("conversation_id")
+    with st.container(height=260 if len(rows) > 7 else "content", key="conversations"):
+        for info in rows:
+            st.button(ui.escape_inline(info.title or "New chat"), key=f"open-{info.id}",
+                      on_click=open_conversation, args=(info.id,), width="stretch",
+                      type="primary" if info.id == current else "tertiary",
+                      help=f"{info.messages} messages · {info.updated[:16].replace('T', ' ')} UTC")
+    if len(rows) < total:
+        st.caption(f"{len(rows)} of {total} conversations" + (" match" if search else ""))
+    if current:
+        title = next((i.title for i in rows if i.id == current), None)
+        if title is None:  # not among the rows listed (a search hides it)
+            try:
+                title = saved.get(current).title
+            except RagError:
+                title = ""
+        with st.expander("This conversation", icon=":material/edit_note:", type="compact"):
+            st.text_input("Title", title, key=f"title-{current}", max_chars=80)
+            left, right = st.columns(2)
+            left.button("Rename", on_click=rename_current, args=(saved, current), width="stretch")
+            right.button("Delete", on_click=delete_current, args=(saved, current),
+                         icon=":material/delete:", width="stretch")
+            try:
+                exported = ui.to_json_file(saved.export_json(current))
+            except RagError:
+                exported = "[]\n"
+            st.download_button("Download as JSON", exported, f"conversation-{current}.json",
+                               mime="application/json", icon=":material/data_object:",
+                               width="stretch", help="The --history format, each answer with "
+                               "its `ask --json` object; import it here or pass it to "
+                               "`python -m rag ask --history`.")
+    with st.expander("Import a conversation", icon=":material/upload_file:", type="compact"):
+        st.file_uploader("Conversation (.json)", type=["json"], key="import_file",
+                         on_change=import_chosen, args=(saved,), label_visibility="collapsed")
+
+
 def model_picker(settings: Settings) -> str:
     choices = ui.model_choices(settings)
     labels = {c.spec: c.label for c in choices if c.available}
@@ -73,7 +186,8 @@ def model_picker(settings: Settings) -> str:
     return spec
 
 
-def corpus_panel(store: ReportStore, settings: Settings) -> None:
+def corpus_panel(store: ReportStore, settings: Settings) -> list[str]:
+    """The reports: upload, a searchable first page, removal; returns the chosen scope."""
     listing = st.container()
     with st.form("upload", clear_on_submit=True, border=False):
         files = st.file_uploader("Add reports (.txt, .md, .html, .pdf)", type=list(ui.UPLOAD_TYPES),
@@ -101,22 +215,41 @@ def corpus_panel(store: ReportStore, settings: Settings) -> None:
         if note:
             (st.success if note[0] == "success" else st.error)(ui.escape_markdown(note[1]))
         sources = store.sources()
-        st.caption(f"{len(sources)} reports indexed")
+        st.caption(f"{len(sources):,} reports indexed")
         if not sources:
-            return
-        with st.container(height=300 if len(sources) > 4 else "content", key="corpus"):
-            st.markdown("\n".join(
-                f"- {ui.escape_inline(s.title)}  \n"
-                f"  :gray[{ui.escape_inline(s.publisher or s.source)}"
-                + (f" · {ui.escape_inline(s.date)}" if s.date else "")
-                + f" · {s.chunks} chunk{'s' if s.chunks != 1 else ''}]" for s in sources))
+            st.session_state.scope = []
+            return []
+        search = st.text_input("Search reports", key="report_search",
+                               placeholder="Search by title, publisher or file name",
+                               label_visibility="collapsed") if len(sources) > 10 else ""
+        matched, page = ui.find_reports(sources, search or "", REPORT_PAGE)
+        if page:
+            with st.container(height=300 if len(page) > 4 else "content", key="corpus"):
+                st.markdown("\n".join(
+                    f"- {ui.escape_inline(s.title)}  \n"
+                    f"  :gray[{ui.escape_inline(s.publisher or s.source)}"
+                    + (f" · {ui.escape_inline(s.date)}" if s.date else "")
+                    + f" · {s.chunks} chunk{'s' if s.chunks != 1 else ''}]" for s in page))
+        if matched > len(page):
+            st.caption(f"The first {len(page)} of {matched:,}"
+                       + (" matching" if search else "") + "; search to find others.")
+        elif search:
+            st.caption(f"{matched:,} matching" if matched else "No report matches.")
         titles = {s.source: s.title for s in sources}
+        chosen = [s for s in st.session_state.get("scope", []) if s in titles]
+        st.session_state.scope = chosen  # a removed report leaves the scope
+        scope = st.multiselect(
+            "Ask only these reports", chosen + [s.source for s in page if s.source not in chosen],
+            key="scope", format_func=lambda s: f"{titles.get(s, s)} ({s})",
+            placeholder="All reports", help="Answers then come from these reports only "
+            "(the search box above finds others).")
         with st.expander("Remove a report", icon=":material/delete:", type="compact"):
-            st.selectbox("Report", list(titles), index=None, key="remove_choice",
+            st.selectbox("Report", [s.source for s in page], index=None, key="remove_choice",
                          format_func=lambda s: f"{titles.get(s, s)} ({s})",
                          placeholder="Choose a report", label_visibility="collapsed")
             st.button("Remove from the index", on_click=remove_chosen, args=(store, settings),
                       disabled=not st.session_state.get("remove_choice"))
+        return scope
 
 
 # -- one message ---------------------------------------------------------------------------
@@ -199,14 +332,16 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
     right.caption(ui.escape_markdown(f"{answer.model} · {seconds:.1f} s"))
 
 
-def ask(question: str, engine: Engine | None, engine_error: str | None, k: int) -> ui.ChatMessage:
+def ask(question: str, engine: Engine | None, engine_error: str | None, k: int,
+        scope: list[str]) -> ui.ChatMessage:
     """Stream the answer into the page; returns the assistant message to keep."""
     if engine is None:
         return ui.ChatMessage("assistant", engine_error, error=engine_error)
     status = st.empty()
     live = st.empty()
     try:
-        stream = engine.stream(question, ui.history(st.session_state.messages[:-1]), k=k)
+        stream = engine.stream(question, ui.history(st.session_state.messages[:-1]), k=k,
+                               sources=scope or None)
         status.caption("Searching the reports and reading the evidence…")
 
         def pieces():
@@ -238,16 +373,20 @@ def main() -> None:
     try:
         settings = Settings.resolve()
         store = get_store(settings)
+        saved = get_conversations(settings)
     except RagError as exc:
         st.error(ui.escape_markdown(str(exc)), icon=":material/error:")
         st.stop()
     st.session_state.setdefault("messages", [])
+    sync_conversation(saved)
     messages: list[ui.ChatMessage] = st.session_state.messages
 
     with st.sidebar:
         left, right = st.columns(2)
         left.button("New chat", icon=":material/add_comment:", on_click=new_chat, width="stretch")
         download = right.empty()
+        st.subheader("Conversations", anchor=False)
+        conversations = st.container()  # filled last, so that it lists this question too
         st.subheader("Model", anchor=False)
         spec = model_picker(settings)
         engine, engine_error = None, None
@@ -260,7 +399,7 @@ def main() -> None:
         k = st.slider("Passages retrieved (k)", 1, 20, min(settings.k, 20), key="k",
                       help="How many report passages are retrieved for each question.")
         st.subheader("Reports", anchor=False)
-        corpus_panel(store, settings)
+        scope = corpus_panel(store, settings)
 
     st.title("Reports chat", anchor=False)
     st.caption("Answers come only from the indexed news reports. Each claim cites a numbered "
@@ -272,14 +411,21 @@ def main() -> None:
             else:
                 show_answer(msg, store, settings)
 
+    if scope:
+        st.caption(f"Asking only {len(scope)} chosen report{'s' if len(scope) > 1 else ''} "
+                   f"(Reports in the sidebar).")
     if question := st.chat_input("Ask about the reports"):
         messages.append(ui.ChatMessage("user", question))
+        save_message(saved, messages[-1])
         with st.chat_message("user"):
             st.markdown(ui.escape_markdown(question))
         with st.chat_message("assistant"):
-            reply = ask(question, engine, engine_error, k)
+            reply = ask(question, engine, engine_error, k, scope)
             messages.append(reply)
+            save_message(saved, reply)
             show_answer(reply, store, settings)
+    with conversations:
+        conversations_panel(saved)
 
     download.download_button("Download", ui.to_markdown(messages, spec), "conversation.md",
                              mime="text/markdown", icon=":material/download:", width="stretch",

@@ -63,9 +63,17 @@ class BM25Index:
                 scores[hit[0]] += hit[1]
         return scores
 
-    def top(self, query: str, n: int) -> list[tuple[int, float]]:
-        """The ``n`` best (position, score) pairs with a positive score, best first."""
+    def top(self, query: str, n: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """The ``n`` best (position, score) pairs with a positive score, best first.
+
+        ``within``: only these positions compete (a scope); the term weights stay those of
+        the whole collection, so a scoped score equals the unscoped one.
+        """
         scores = self.scores(query)
+        if within is not None:
+            kept = np.zeros(self.size, dtype=np.float32)
+            kept[within] = scores[within]
+            scores = kept
         n = min(n, self.size)
         if n <= 0:
             return []

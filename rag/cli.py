@@ -1,4 +1,4 @@
-"""``python -m rag``: ingest, ask, chat, sources, remove, models, eval, bench.
+"""``python -m rag``: ingest, ask, chat, serve, conversations, sources, remove, models, eval, bench.
 
 Every command takes ``--llm SPEC``, ``--k N``, ``--data-dir DIR`` and ``--embeddings SPEC``;
 each overrides the matching environment variable (see ``rag/config.py``).
@@ -121,10 +121,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(args)
     history = _load_history(args.history)
     if args.json:
-        answer = engine.answer(args.question, history)
+        answer = engine.answer(args.question, history, sources=args.source)
         print(json.dumps(answer.to_json(), ensure_ascii=False))
         return 0
-    stream = engine.stream(args.question, history)
+    stream = engine.stream(args.question, history, sources=args.source)
     streamed = _print_stream(stream)
     _print_sources(stream.answer, streamed)
     return 0
@@ -138,14 +138,24 @@ def _warm_up(engine) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from rag.conversations import ConversationStore
+
+    saved = ConversationStore.open(settings_from(args))
+    conversation_id = None
+    history: list[dict[str, str]] = []
+    if args.resume:
+        conversation = saved.get(args.resume)
+        conversation_id, history = conversation.id, conversation.history()
     engine = _engine(args)
     summary = engine.ensure_indexed()
     if summary:
         print("Indexed: " + summary.lines()[0], file=sys.stderr)
     print(f"Chat about {len(engine.sources())} reports with {engine.model_name}. "
           f"Type a question; /new starts over, /quit leaves.")
+    if conversation_id:
+        print(f"(resumed {conversation_id}: {conversation.title}, "
+              f"{len(history)} messages)")
     threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()  # while you type
-    history: list[dict[str, str]] = []
     while True:
         try:
             question = input("\nyou> ").strip()
@@ -155,21 +165,60 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if question in ("/quit", "/exit"):
             return 0
         if question == "/new":
-            history = []
+            history, conversation_id = [], None
             print("(new conversation)")
             continue
         if not question:
             continue
         try:
-            stream = engine.stream(question, history)
+            stream = engine.stream(question, history, sources=args.source)
             print("bot> ", end="", flush=True)
             streamed = _print_stream(stream)
             answer = stream.answer
             _print_sources(answer, streamed)
             history += [{"role": "user", "content": question},
                         {"role": "assistant", "content": answer.text_with_notes}]
+            if conversation_id is None:
+                conversation_id = saved.create(question)
+                print(f"(saved as {conversation_id}; resume with "
+                      f"python -m rag chat --resume {conversation_id})", file=sys.stderr)
+            saved.append_turn(conversation_id, question, answer)
         except RagError as exc:  # one failed answer never ends the chat
             print(f"\n[error] {exc}")
+
+
+def cmd_conversations(args: argparse.Namespace) -> int:
+    from rag.conversations import ConversationStore, export_markdown
+
+    saved = ConversationStore.open(settings_from(args))
+    if args.export:
+        if args.markdown:
+            print(export_markdown(saved.get(args.export)), end="")
+        else:
+            print(json.dumps(saved.export_json(args.export), ensure_ascii=False, indent=1))
+        return 0
+    if args.import_file:
+        cid = saved.import_json(_load_history(args.import_file))
+        print(f"Imported as {cid}; resume with python -m rag chat --resume {cid}")
+        return 0
+    if args.delete:
+        saved.delete(args.delete)
+        print(f"Deleted {args.delete}.")
+        return 0
+    rows = saved.list(args.search or "", limit=args.limit)
+    if not rows:
+        print("No saved conversations" + (" match." if args.search else " yet; "
+                                          "python -m rag chat saves each one."))
+    for info in rows:
+        print(f"{info.id}\t{info.updated[:16].replace('T', ' ')}\t{info.messages} messages"
+              f"\t{info.title}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from rag.api.serve import serve
+
+    return serve(settings_from(args), args.host, args.port)
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -267,10 +316,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--history", help="JSON file: list of {role, content} messages")
+    p.add_argument("--source", action="append", metavar="FILE",
+                   help="ask only this report (repeatable; names as `sources` lists them)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", parents=[common], help="interactive terminal chat")
+    p.add_argument("--resume", metavar="ID", help="continue a saved conversation")
+    p.add_argument("--source", action="append", metavar="FILE",
+                   help="ask only this report (repeatable)")
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("conversations", parents=[common], help="list saved conversations")
+    p.add_argument("--search", help="only those whose title or messages contain this text")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--export", metavar="ID", help="print one as JSON (the --history format)")
+    p.add_argument("--markdown", action="store_true", help="with --export: as Markdown")
+    p.add_argument("--import", dest="import_file", metavar="FILE",
+                   help="save an exported JSON file as a new conversation")
+    p.add_argument("--delete", metavar="ID", help="delete one")
+    p.set_defaults(func=cmd_conversations)
+
+    p = sub.add_parser("serve", parents=[common], help="serve the HTTP API (OpenAI-compatible)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1; any other needs RAG_API_KEY)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("sources", parents=[common], help="list indexed reports")
     p.add_argument("--json", action="store_true",

@@ -70,6 +70,12 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
              'Server URL for `openai-compatible:MODEL`.'),
     "ollama_base_url": ("OLLAMA_BASE_URL", "http://127.0.0.1:11434", str,
              'Ollama server URL.'),
+    "api_key": ("RAG_API_KEY", None, str,
+                "Bearer token the API server (`python -m rag serve`) requires; needed to "
+                "listen beyond loopback."),
+    "api_max_queue": ("RAG_API_MAX_QUEUE", 8, int,
+                      "Questions the API server admits at once (answering or waiting); more "
+                      "get 429."),
 }
 
 
@@ -119,6 +125,8 @@ class Settings:
     openai_api_key: str | None = field(repr=False)
     openai_base_url: str | None
     ollama_base_url: str
+    api_key: str | None = field(default=None, repr=False)
+    api_max_queue: int = 8
 
     @classmethod
     def resolve(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -141,7 +149,8 @@ class Settings:
 
     def _check(self) -> None:
         for name, low in (("k", 1), ("max_evidence", 1), ("max_question_chars", 1),
-                          ("max_tokens", 16), ("chroma_port", 1), ("n_threads", 1)):
+                          ("max_tokens", 16), ("chroma_port", 1), ("n_threads", 1),
+                          ("api_max_queue", 1)):
             if getattr(self, name) < low:
                 raise ConfigError(f"{name} must be at least {low}; set {_SPEC[name][0]}.")
         if self.answer_format not in ("auto", "free", "cite-first"):

@@ -35,7 +35,7 @@ from rag.errors import InputError, ModelError, RagError
 from rag.evidence import SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.llms.errors import provider_error
-from rag.retrieve import Retrieval, hybrid_search
+from rag.retrieve import Retrieval, check_sources, hybrid_search
 from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
 from rag.types import Answer
@@ -143,15 +143,17 @@ class Engine:
         return self.store.original_text(source)
 
     # -- answering --------------------------------------------------------------------------
-    def answer(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
-        stream = self.stream(question, history, k)
+    def answer(self, question: str, history: History | None = None, k: int | None = None,
+               sources: list[str] | None = None) -> Answer:
+        stream = self.stream(question, history, k, sources)
         stream.text()
         assert stream.answer is not None
         return stream.answer
 
     def stream(self, question: str, history: History | None = None,
-               k: int | None = None) -> AnswerStream:
-        """Validate now (errors raise here), then stream the answer."""
+               k: int | None = None, sources: list[str] | None = None) -> AnswerStream:
+        """Validate now (errors raise here), then stream the answer; ``sources`` limits the
+        search (and so the evidence, refusals and conflicts) to those reports."""
         question = check_question(question, self.settings)
         history = check_history(history, self.settings)
         warnings = []
@@ -163,7 +165,8 @@ class Engine:
         k = k or self.settings.k
         if not 1 <= k <= 50:
             raise InputError(f"k={k} is out of range; use 1 to 50.")
-        return AnswerStream(self._run(question, history, k, warnings))
+        sources = check_sources(self.store, sources)
+        return AnswerStream(self._run(question, history, k, warnings, sources))
 
     def condense(self, question: str, history: History) -> str:
         """Rewrite a follow-up into a standalone question using the chat history."""
@@ -183,12 +186,12 @@ class Engine:
         return text
 
     def _run(self, question: str, history: History, k: int,
-             warnings: list[str]) -> Iterator[str]:
+             warnings: list[str], sources: list[str] | None = None) -> Iterator[str]:
         """Run the stages in order; a stage that refuses ends the run."""
         clock = Clock()
         turn = Turn(question, history, k, clock,
                     Answer(question=question, answer="", answerable=True, model=self.model_name,
-                           timings_ms=clock.ms, warnings=warnings))
+                           timings_ms=clock.ms, warnings=warnings), sources=sources)
         for _name, stage in STAGES:
             yield from stage(self, turn)
             if turn.refused:
@@ -242,6 +245,7 @@ class Turn:
     finish_reason: str | None = None
     error: Exception | None = None  # the model's stream failed part-way
     refused: bool = False
+    sources: list[str] | None = None  # ask only these reports (checked by check_sources)
 
     def refuse(self, reason: str) -> None:
         a = self.answer
@@ -274,7 +278,8 @@ def condense_stage(engine: Engine, turn: Turn) -> Iterator[str]:
 def retrieve_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     """Hybrid search; refuses without calling the model when nothing is relevant enough."""
     with turn.clock.time("retrieve"):
-        turn.retrieval = hybrid_search(engine.store, turn.standalone, turn.k)
+        turn.retrieval = hybrid_search(engine.store, turn.standalone, turn.k,
+                                       sources=turn.sources)
     turn.answer.passages = turn.retrieval.passages
     floor = engine.settings.min_relevance
     if turn.retrieval.best_dense < floor:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from rag import ranking
+from rag.errors import InputError
 from rag.store import ReportStore
 from rag.types import Passage
 
@@ -48,14 +50,42 @@ def spread(ranked: list[Passage], k: int, diversity: float) -> list[Passage]:
                           diversity=diversity)
 
 
+def check_sources(store: ReportStore, sources: list[str] | None) -> list[str] | None:
+    """A scope (report file names) checked against the index: None or [] means every report;
+    a name that is not indexed is an :class:`InputError` naming it."""
+    if not sources:
+        return None
+    if isinstance(sources, str) or not all(isinstance(s, str) for s in sources):
+        raise InputError("sources must be a list of report file names, e.g. "
+                         "[\"003_ca6e3800ea5608bd.txt\"].")
+    chosen = list(dict.fromkeys(s.strip() for s in sources))
+    indexed = {m["source"] for m in store.keyword_snapshot().metadatas}
+    unknown = [s for s in chosen if s not in indexed]
+    if unknown:
+        raise InputError(f"Not indexed: {', '.join(repr(s) for s in unknown[:10])}"
+                         f"{' …' if len(unknown) > 10 else ''}. Choose reports by their file "
+                         f"name, as `python -m rag sources` lists them.")
+    return chosen
+
+
 def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = None,
-                  diversity: float = 0.5) -> Retrieval:
-    """The ``k`` best passages for ``query``; see the module docstring."""
+                  diversity: float = 0.5, sources: list[str] | None = None) -> Retrieval:
+    """The ``k`` best passages for ``query``; see the module docstring.
+
+    ``sources``: search only these reports (dense by Chroma's ``where``, keyword by the
+    same rows of the BM25 index), so everything downstream comes from them alone.
+    """
     fetch_k = fetch_k or max(20, 4 * k)
     vector = store.embeddings.embed_query(query)
     snapshot = store.keyword_snapshot()
-    dense = store.dense_search(vector, fetch_k, len(snapshot.ids))
-    keyword = snapshot.index.top(query, fetch_k)
+    within = None
+    if sources:
+        chosen = set(sources)
+        within = np.fromiter((i for i, m in enumerate(snapshot.metadatas)
+                              if m["source"] in chosen), dtype=np.int64)
+    count = len(snapshot.ids) if within is None else len(within)
+    dense = store.dense_search(vector, fetch_k, count, sources=sources)
+    keyword = snapshot.index.top(query, fetch_k, within)
 
     fused: dict[str, float] = {}
     rows: dict[str, tuple[str, dict]] = {}

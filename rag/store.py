@@ -256,17 +256,19 @@ class ReportStore:
             self._snapshot = snap
             return snap
 
-    def dense_search(self, vector: list[float], k: int,
-                     count: int | None = None) -> list[tuple[str, str, dict, float]]:
+    def dense_search(self, vector: list[float], k: int, count: int | None = None,
+                     sources: list[str] | None = None) -> list[tuple[str, str, dict, float]]:
         """(id, text, metadata, cosine similarity) of the ``k`` nearest chunks.
 
         ``count``: the collection's size if the caller knows it (``count()`` costs ~5 ms at
-        100,000 chunks; the keyword snapshot's size is current and free)."""
+        100,000 chunks; the keyword snapshot's size is current and free); ``sources``: only
+        chunks of these reports (Chroma's ``where``), and ``count`` is then their size."""
         n = min(k, self.count() if count is None else count)
         if n == 0:
             return []
+        where = {"source": {"$in": list(sources)}} if sources else None
         try:
-            res = self.collection.query(query_embeddings=[vector], n_results=n,
+            res = self.collection.query(query_embeddings=[vector], n_results=n, where=where,
                                         include=["documents", "metadatas", "distances"])
         except Exception as exc:
             raise StoreError(f"Vector search failed ({exc}); re-index with "

@@ -1,23 +1,18 @@
-"""The conversation kept in the browser session, as the engine and a Markdown file see it."""
+"""The conversation kept in the browser session, as the engine and a Markdown file see it.
+
+A chat bubble is a :class:`rag.conversations.Message`, the type the conversation store saves.
+"""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+import json
 from datetime import UTC, datetime
 
-from rag.types import Answer
+from rag.conversations import Message as ChatMessage
+from rag.conversations import dialogue
+from rag.errors import InputError
 
-
-@dataclass
-class ChatMessage:
-    """One chat bubble: a question, an answer (with its ``Answer``), or an error."""
-
-    role: str  # "user" or "assistant"
-    content: str
-    answer: Answer | None = None
-    error: str | None = None
-    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+__all__ = ["ChatMessage", "history", "read_conversation_file", "to_json_file", "to_markdown"]
 
 
 def history(messages: list[ChatMessage]) -> list[dict[str, str]]:
@@ -25,16 +20,7 @@ def history(messages: list[ChatMessage]) -> list[dict[str, str]]:
 
     A question whose answer failed is dropped too, so the history stays a dialogue.
     """
-    out: list[dict[str, str]] = []
-    for msg in messages:
-        if msg.role == "assistant" and msg.error is None:
-            if out and out[-1]["role"] == "user":
-                out.append({"role": "assistant", "content": msg.content})
-        elif msg.role == "user":
-            if out and out[-1]["role"] == "user":
-                out.pop()
-            out.append({"role": "user", "content": msg.content})
-    return out
+    return [{"role": m.role, "content": m.content} for m in dialogue(messages)]
 
 
 def _quote_block(text: str) -> str:
@@ -65,3 +51,24 @@ def to_markdown(messages: list[ChatMessage], model: str = "") -> str:
                 lines += [f"[{c.n}] {c.title}{who} ({c.source}, characters {c.start}-{c.end})",
                           "", _quote_block(c.quote), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+MAX_IMPORT_BYTES = 5_000_000
+
+
+def read_conversation_file(data: bytes) -> list:
+    """The messages of an uploaded conversation file (the JSON the app exports)."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InputError(f"The file is {len(data) / 1e6:.1f} MB; a conversation file is at "
+                         f"most {MAX_IMPORT_BYTES / 1e6:.0f} MB.")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"The file is not JSON ({exc}); import a conversation exported as "
+                         f"JSON from this app or from `python -m rag conversations --export`.") \
+            from None
+
+
+def to_json_file(messages: list) -> str:
+    """The JSON export of messages the store returned (see ``ConversationStore.export_json``)."""
+    return json.dumps(messages, ensure_ascii=False, indent=1) + "\n"

@@ -18,7 +18,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import InputError
 from rag.ingest import MAX_FILE_BYTES, IngestSummary, Progress, ingest
-from rag.store import ReportStore
+from rag.store import ReportStore, SourceInfo
 
 UPLOAD_TYPES = ("txt", "md", "html", "htm", "pdf")
 _MAX_NAME = 100
@@ -101,3 +101,15 @@ def remove_report(store: ReportStore, settings: Settings, source: str) -> int:
 def report_text(store: ReportStore, source: str) -> str | None:
     """The current text of an indexed report (for ``.html``, its visible text), or None."""
     return store.original_text(source)
+
+
+def find_reports(sources: list[SourceInfo], search: str = "",
+                 limit: int = 50) -> tuple[int, list[SourceInfo]]:
+    """The reports whose title, publisher or file name contain ``search`` (any case): how
+    many match, and the first ``limit`` of them, so a list of 19,043 is never drawn whole."""
+    needle = " ".join(search.split()).casefold()
+    if not needle:
+        return len(sources), sources[:limit]
+    found = [s for s in sources
+             if needle in f"{s.title}\n{s.publisher or ''}\n{s.source}".casefold()]
+    return len(found), found[:limit]

@@ -12,13 +12,14 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from rag.config import Settings
+from rag.conversations import ConversationStore
 from rag.engine import Engine, build_engine
 from rag.llms import SPEC_FORMS, build_chat_model, canonical
 from rag.llms.local_models import CATALOG, DEFAULT_LOCAL
 from rag.store import ReportStore
 
-__all__ = ["SPEC_FORMS", "ModelChoice", "make_chat_model", "make_embeddings", "make_engine",
-           "make_store", "model_choices"]
+__all__ = ["SPEC_FORMS", "ModelChoice", "make_chat_model", "make_conversations",
+           "make_embeddings", "make_engine", "make_store", "model_choices"]
 
 
 def make_embeddings(settings: Settings) -> Embeddings:
@@ -30,6 +31,11 @@ def make_embeddings(settings: Settings) -> Embeddings:
 def make_store(settings: Settings) -> ReportStore:
     """The report store, shared by every model and every browser tab."""
     return ReportStore.open(settings, make_embeddings(settings))
+
+
+def make_conversations(settings: Settings) -> ConversationStore:
+    """The saved conversations, shared by every browser tab."""
+    return ConversationStore.open(settings)
 
 
 def make_chat_model(spec: str, settings: Settings) -> BaseChatModel:
