@@ -33,6 +33,7 @@ RATE_METRICS: tuple[tuple[str, str], ...] = (
     ("citation_coverage", "Citation coverage (answered)"),
     ("evidence_precision", "Evidence precision"),
     ("evidence_recall", "Evidence recall (answerable)"),
+    ("shown_recall", "Gold evidence shown to the model (answerable)"),
     ("conflict_attribution", "Conflict attribution"),
     ("correct_refusal", "Correct refusal (unanswerable)"),
     ("false_refusal", "False refusal (answerable, lower is better)"),
@@ -74,6 +75,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]], judged: bool) -> dict[str, An
     out["citation_coverage"] = metrics.mean(r["citation_coverage"] for r in rows)
     out["evidence_precision"] = metrics.mean(r["evidence_precision"] for r in rows)
     out["evidence_recall"] = metrics.mean(_where(rows, "evidence_recall", answerable))
+    out["shown_recall"] = metrics.mean(_where(rows, "shown_recall", answerable))
     out["conflict_attribution"] = metrics.mean(r["conflict_attribution"] for r in rows)
     out["correct_refusal"] = metrics.mean(r["correct_refusal"] for r in rows)
     out["false_refusal"] = metrics.mean(r["false_refusal"] for r in rows)

@@ -254,6 +254,10 @@ def score(item: Item, pred: Prediction,
                               if answered else None),
         "evidence_precision": precision,
         "evidence_recall": recall,
+        # of the gold evidence, the share among the sentences the model was shown: what the
+        # answer could at best cite (evidence_recall is what it did cite)
+        "shown_recall": (metrics.evidence_precision_recall(pred.evidence, gold)[1]
+                         if gold and pred.evidence else (0.0 if gold else None)),
         "conflict_attribution": metrics.conflict_attribution(pred.answer, pred.citations,
                                                              item.claims),
         "correct_refusal": correct_refusal,
