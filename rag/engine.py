@@ -32,7 +32,7 @@ from rag import answer_format, citations, conflicts, prompts, stances, support, 
 from rag.answer_format import SENTINEL
 from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError
-from rag.evidence import SentenceVectors, format_evidence, select_evidence
+from rag.evidence import POOL, SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.llms.errors import provider_error
 from rag.retrieve import Retrieval, check_sources, hybrid_search
@@ -277,10 +277,10 @@ def condense_stage(engine: Engine, turn: Turn) -> Iterator[str]:
 
 def retrieve_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     """Hybrid search; refuses without calling the model when nothing is relevant enough."""
-    with turn.clock.time("retrieve"):
-        turn.retrieval = hybrid_search(engine.store, turn.standalone, turn.k,
+    with turn.clock.time("retrieve"):  # at least POOL passages: evidence is chosen from them
+        turn.retrieval = hybrid_search(engine.store, turn.standalone, max(turn.k, POOL),
                                        sources=turn.sources)
-    turn.answer.passages = turn.retrieval.passages
+    turn.answer.passages = turn.retrieval.passages[:turn.k]
     floor = engine.settings.min_relevance
     if turn.retrieval.best_dense < floor:
         turn.refuse(f"no passage is relevant enough (best cosine similarity "
@@ -294,7 +294,8 @@ def evidence_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     with turn.clock.time("evidence"):
         turn.answer.evidence = select_evidence(
             turn.standalone, turn.retrieval.passages, engine.sentence_vectors,
-            engine.settings.max_evidence, query_vector=turn.retrieval.query_vector)
+            engine.settings.max_evidence, query_vector=turn.retrieval.query_vector,
+            idf=engine.store.keyword_snapshot().index.idf)
     if not turn.answer.evidence:
         turn.refuse("no evidence sentences were found")
         yield turn.answer.answer

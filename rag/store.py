@@ -287,7 +287,9 @@ def mismatch_message(collection: str, built_with: str, configured: str) -> str:
     if built_with == "local:all-minilm-l6-v2":
         return (f"The index '{collection}' was built with the earlier torch MiniLM embeddings, "
                 f"which this version replaced by {configured}. Re-index once with "
-                f"`python -m rag ingest --reset` (the report files are not touched).")
+                f"`python -m rag ingest --reset` (the report files are not touched), or keep it "
+                f"with RAG_EMBEDDINGS=local:all-minilm-l6-v2-fp32 after pip install -r "
+                f"requirements-fp32.txt.")
     return (f"The index '{collection}' was built with {built_with}, but the configured "
             f"embedding model is {configured}. Set RAG_EMBEDDINGS to the spec of {built_with}, "
             f"or re-index with `python -m rag ingest --reset` (or use another RAG_COLLECTION).")
