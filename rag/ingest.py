@@ -50,8 +50,24 @@ class IngestSummary:
         return out
 
 
+def outside_folder(path: Path, folder: Path) -> str | None:
+    """Why ``path`` may not be read as part of ``folder`` (a symlink that resolves outside
+    it, such as ``x.txt -> /etc/passwd``), or None when it stays inside."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "a broken or looping symlink"
+    if not target.is_relative_to(folder.resolve()):
+        return f"a symlink to {target}, outside {folder.resolve()}; copy the file in instead"
+    return None
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], list[Path]]:
-    """Files to index under ``paths``, files refused (with why), and the folders scanned."""
+    """Files to index under ``paths``, files refused (with why), and the folders scanned.
+
+    A file must stay inside the folder being ingested (for a file named directly: its own
+    folder), so a symlink to ``/etc/passwd`` is refused, never indexed and quoted.
+    """
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     folders: list[Path] = []
@@ -59,14 +75,19 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], 
         path = Path(path)
         if path.is_dir():
             folders.append(path.resolve())
-            for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            for f in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
                 if f.name.startswith("."):
                     continue
-                if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                why = outside_folder(f, path)
+                if why:
+                    skipped.append((str(f), why))
+                elif f.suffix.lower() in SUPPORTED_SUFFIXES:
                     files.append(f)
                 else:
                     skipped.append((str(f), f"unsupported type {f.suffix or '(none)'}; "
                                              f"use {', '.join(SUPPORTED_SUFFIXES)}"))
+        elif path.is_file() and outside_folder(path, path.parent):
+            skipped.append((str(path), outside_folder(path, path.parent)))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(path)

@@ -7,6 +7,7 @@ the collection records the embedding model that built it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -213,9 +214,12 @@ class ReportStore:
         if path is None:
             return None
         try:
-            return _read_cached(str(path), path.stat().st_mtime_ns)
+            text = _read_cached(str(path), path.stat().st_mtime_ns)
         except (RagError, OSError):
             return None
+        if info.file_sha256 and _sha256(text) != info.file_sha256:
+            return None  # not the file that was indexed (replaced, or now a symlink elsewhere)
+        return text
 
     def stamp(self) -> tuple[Any, ...]:
         """Changes when another process may have written: the embedded database file's
@@ -288,10 +292,21 @@ def mismatch_message(collection: str, built_with: str, configured: str) -> str:
 
 
 def report_path(info: SourceInfo) -> Path | None:
-    """The original file of a report, if it is still on this machine."""
-    if info.path and Path(info.path).is_file():
-        return Path(info.path)
+    """The original file of a report, if it is still on this machine at the indexed place
+    (ingest stores the resolved path, so a path that now resolves elsewhere is refused)."""
+    if not info.path:
+        return None
+    path = Path(info.path)
+    try:
+        if path.is_file() and path.resolve() == path:
+            return path
+    except (OSError, RuntimeError):
+        pass
     return None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=64)

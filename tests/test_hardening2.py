@@ -1,0 +1,66 @@
+"""Hardening II (issue 15): many processes on one index, names that never collide, hostile
+text that stays data, bounded prompts, nothing lost silently. Real files, real subprocesses."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rag.ingest import ingest
+from rag.store import ReportStore
+from tests.conftest import SEEDS, make_settings
+
+REPORT = ("Kursk Briefing\nNorth Korean troops are training near Kursk, a Ukrainian official "
+          "said on Tuesday. The soldiers were issued Russian uniforms, officials said.\n")
+
+
+def rag_cli(*args: str, data_dir: Path, cwd: Path | None = None, stdin: str | None = None,
+            extra_env: dict[str, str] | None = None, timeout: float = 300):
+    """Run ``python -m rag ARGS`` in a subprocess with a clean environment."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RAG_", "OPENAI_", "CHROMA_", "OLLAMA_")) or k == "RAG_MODEL_CACHE"}
+    env.update(RAG_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+               PYTHONPATH=str(SEEDS.parent), **(extra_env or {}))
+    return subprocess.run([sys.executable, "-m", "rag", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout, cwd=cwd or SEEDS.parent, input=stdin)
+
+
+# -- 5: files stay inside their folder ------------------------------------------------------
+def test_symlink_out_of_the_folder_is_skipped_with_its_reason(tmp_path):
+    secret = tmp_path / "outside" / "passwd.txt"
+    secret.parent.mkdir()
+    secret.write_text("root:x:0:0:root:/root:/bin/bash is the root account of this machine.\n")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kursk.txt").write_text(REPORT)
+    (corpus / "x.txt").symlink_to(secret)
+    (corpus / "inside.txt").symlink_to(corpus / "kursk.txt")  # inside the folder: allowed
+    proc = rag_cli("ingest", str(corpus), data_dir=tmp_path / "data")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "x.txt: a symlink to" in proc.stdout and "outside" in proc.stdout
+    listed = rag_cli("sources", data_dir=tmp_path / "data").stdout
+    assert "kursk.txt" in listed and "x.txt" not in listed
+    proc = rag_cli("ingest", str(corpus / "x.txt"), data_dir=tmp_path / "data2")
+    assert "a symlink to" in proc.stdout and "added 0" in proc.stdout
+
+
+def test_full_report_reads_only_the_indexed_file(tmp_path, embeddings):
+    from rag import ui
+
+    settings = make_settings(tmp_path / "data")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "kursk.txt").write_text(REPORT)
+    store = ReportStore.open(settings, embeddings)
+    ingest(store, [corpus])
+    assert ui.report_text(store, "kursk.txt") == REPORT
+    secret = tmp_path / "secret.txt"
+    secret.write_text(REPORT)  # even with the same text: the file is no longer the indexed one
+    (corpus / "kursk.txt").unlink()
+    (corpus / "kursk.txt").symlink_to(secret)
+    assert ui.report_text(store, "kursk.txt") is None
+    (corpus / "kursk.txt").unlink()
+    (corpus / "kursk.txt").write_text(REPORT.replace("Tuesday", "Friday"))
+    assert ui.report_text(store, "kursk.txt") is None  # changed since indexed: offsets invalid
