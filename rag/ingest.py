@@ -25,7 +25,7 @@ from rag.store import ReportStore
 from rag.text import SUPPORTED_SUFFIXES, read_text
 from rag.types import Chunk
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MiB, as the README says
 BATCH_CHUNKS = 256  # new chunks of several files embedded and written together
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
@@ -119,17 +119,45 @@ class FilePlan:
         return "updated" if self.kept or self.stale else "added"
 
 
-def plan_file(store: ReportStore, path: Path) -> FilePlan:
-    """Read, clean and chunk one file, and compare its chunk ids with the stored ones."""
+def report_id(store: ReportStore, path: Path, claimed: dict[str, str] | None = None) -> str:
+    """The report id (``source``) of the file at ``path``: its name, unless another file
+    already holds that name, then the name with a short suffix from the file's path.
+
+    ``dirA/report.txt`` indexed first is ``report.txt``; ``dirB/report.txt`` then becomes
+    ``report-1a2b3c.txt`` instead of replacing A's report. A name whose indexed file is gone
+    (the file was moved) is taken over. Ids already in an index keep meaning the same file.
+    ``claimed``: ids given earlier in this run, id -> resolved path.
+    """
+    resolved = str(path.resolve())
+    stem, dot, suffix = path.name.rpartition(".")
+    candidates = [path.name] + [f"{stem}-{digest}{dot}{suffix}" for digest in
+                                (hashlib.sha256(resolved.encode()).hexdigest()[:n]
+                                 for n in (6, 12, 64))]
+    for source in candidates:
+        if claimed is not None and source in claimed:
+            if claimed[source] == resolved:
+                return source
+            continue
+        info = store.source_info(source)
+        if info is None or info.path == resolved or not info.path or not Path(info.path).exists():
+            return source
+    return candidates[-1]
+
+
+def plan_file(store: ReportStore, path: Path, source: str | None = None) -> FilePlan:
+    """Read, clean and chunk one file, and compare its chunk ids with the stored ones.
+
+    ``source``: the report id (default: the file name; see ``report_id``).
+    """
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     if size > MAX_FILE_BYTES:
-        raise IngestError(str(path), f"too large ({size / 1e6:.1f} MB; the limit is "
-                                     f"{MAX_FILE_BYTES / 1e6:.0f} MB)")
+        raise IngestError(str(path), f"too large ({size / 2**20:.1f} MiB; the limit is "
+                                     f"{MAX_FILE_BYTES / 2**20:.0f} MiB)")
     text = read_text(path)
-    report = clean(path.name, text)
+    report = clean(source or path.name, text)
     chunks = chunk_report(report)
     if not chunks:
         raise IngestError(str(path), "no report text left after removing page furniture")
@@ -181,36 +209,37 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
         raise StoreError(f"Another ingest has held {lock_path} for {lock_timeout:.0f}s; "
                          f"wait for it to finish and run ingest again.") from None
     try:
-        seen: set[str] = set()
+        claimed: dict[str, str] = {}  # report id -> resolved path, for this run
+        done_paths: set[str] = set()
         batch: list[FilePlan] = []
 
         def flush() -> None:
             apply_plans(store, batch)
             for plan in batch:
-                getattr(summary, plan.status).append(plan.path.name)
+                getattr(summary, plan.status).append(plan.source)
                 summary.chunks_embedded += len(plan.missing)
             batch.clear()
 
         for done, path in enumerate(files):
             if progress:
                 progress(done, len(files), path.name)
-            if path.name in seen:
-                summary.skipped.append((str(path), "another file with the same name was "
-                                                   "indexed in this run; rename one"))
-                continue
+            if str(path.resolve()) in done_paths:
+                continue  # the same file named twice
             try:
-                plan = plan_file(store, path)
+                source = report_id(store, path, claimed)
+                plan = plan_file(store, path, source)
             except IngestError as exc:
                 summary.skipped.append((exc.path, exc.reason))
                 continue
-            seen.add(path.name)
+            claimed[source] = str(path.resolve())
+            done_paths.add(claimed[source])
             batch.append(plan)
             if sum(len(p.missing) for p in batch) >= BATCH_CHUNKS:
                 flush()
         flush()
         for info in store.sources():
             stored = Path(info.path) if info.path else None
-            if (stored and info.source not in seen and not stored.exists()
+            if (stored and info.source not in claimed and not stored.exists()
                     and any(stored.is_relative_to(folder) for folder in folders)):
                 store.delete_source(info.source)
                 summary.removed.append(info.source)

@@ -41,7 +41,7 @@ def test_symlink_out_of_the_folder_is_skipped_with_its_reason(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "x.txt: a symlink to" in proc.stdout and "outside" in proc.stdout
     listed = rag_cli("sources", data_dir=tmp_path / "data").stdout
-    assert "kursk.txt" in listed and "x.txt" not in listed
+    assert listed.count("Kursk Briefing") == 1 and "x.txt" not in listed  # link inside: one file
     proc = rag_cli("ingest", str(corpus / "x.txt"), data_dir=tmp_path / "data2")
     assert "a symlink to" in proc.stdout and "added 0" in proc.stdout
 
@@ -64,3 +64,43 @@ def test_full_report_reads_only_the_indexed_file(tmp_path, embeddings):
     (corpus / "kursk.txt").unlink()
     (corpus / "kursk.txt").write_text(REPORT.replace("Tuesday", "Friday"))
     assert ui.report_text(store, "kursk.txt") is None  # changed since indexed: offsets invalid
+
+
+# -- 2: report ids that never collide ---------------------------------------------------------
+def test_two_folders_with_one_file_name_keep_both_reports(tmp_path):
+    for folder, town in (("dirA", "Kursk"), ("dirB", "Rostov")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "report.txt").write_text(REPORT.replace("Kursk", town))
+    data = tmp_path / "data"
+    first = rag_cli("ingest", str(tmp_path / "dirA"), data_dir=data)
+    second = rag_cli("ingest", str(tmp_path / "dirB"), data_dir=data)
+    assert "added 1" in first.stdout and "added 1, updated 0" in second.stdout, second.stdout
+    listed = rag_cli("sources", data_dir=data).stdout.splitlines()
+    rows = {line.split("\t")[0]: line for line in listed}
+    assert len(rows) == 2 and "Kursk" in rows.pop("report.txt"), listed  # A's report kept
+    assert next(iter(rows)).startswith("report-") and "Rostov" in next(iter(rows.values()))
+    again = rag_cli("ingest", str(tmp_path / "dirA"), str(tmp_path / "dirB"), data_dir=data)
+    assert "unchanged 2" in again.stdout  # ids stay what they are: nothing moves
+
+
+def test_uploads_with_one_name_or_non_latin_names_keep_both(tmp_path, embeddings):
+    from rag import ui
+
+    settings = make_settings(tmp_path)
+    store = ReportStore.open(settings, embeddings)
+    kursk, rostov = REPORT, REPORT.replace("Kursk", "Rostov")
+    summary = ui.index_uploads(store, settings, [("보고서.txt", kursk.encode()),
+                                                 ("отчёт.txt", rostov.encode()),
+                                                 ("report.txt", kursk.encode()),
+                                                 ("report.txt", rostov.encode())])
+    assert len(summary.added) == 4 and not summary.skipped, summary.lines()
+    assert {"보고서.txt", "отчёт.txt", "report.txt"} <= set(summary.added)
+    later = ui.index_uploads(store, settings, [("report.txt", REPORT.replace("Kursk", "Sumy")
+                                                .encode())])
+    assert later.added and later.added[0].startswith("report-")  # a later batch: kept apart
+    sources = {info.source for info in store.sources()}
+    assert len(sources) == 5
+    for source in sources:  # every report can still be shown and cited
+        assert ui.report_text(store, source) is not None
+    same = ui.index_uploads(store, settings, [("report.txt", kursk.encode())])
+    assert same.unchanged == ["report.txt"]  # the same bytes again: the same report
