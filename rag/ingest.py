@@ -22,7 +22,7 @@ from rag.chunking import chunk_report
 from rag.clean import clean
 from rag.errors import IngestError, StoreError
 from rag.store import ReportStore
-from rag.text import SUPPORTED_SUFFIXES, read_text
+from rag.text import SUPPORTED_SUFFIXES, read_report
 from rag.types import Chunk
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MiB, as the README says
@@ -156,13 +156,14 @@ def plan_file(store: ReportStore, path: Path, source: str | None = None) -> File
     if size > MAX_FILE_BYTES:
         raise IngestError(str(path), f"too large ({size / 2**20:.1f} MiB; the limit is "
                                      f"{MAX_FILE_BYTES / 2**20:.0f} MiB)")
-    text = read_text(path)
+    text, encoding = read_report(path)
     report = clean(source or path.name, text)
     chunks = chunk_report(report)
     if not chunks:
         raise IngestError(str(path), "no report text left after removing page furniture")
     meta = {"path": str(path.resolve()),
-            "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest()}
+            "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            "encoding": encoding}
     existing = store.ids_for_source(report.source)
     wanted = {c.id for c in chunks}
     plan = FilePlan(path, report.source, chunks, meta,

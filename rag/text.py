@@ -30,26 +30,66 @@ _SENTENCE_START = re.compile(r"\s+([\"“‘'(\[]?[A-Z0-9À-Ý])")
 
 
 def decode(data: bytes, name: str = "file") -> str:
-    """Decode file bytes: UTF-8 (BOM optional) or UTF-16 with a BOM; anything else is an error."""
+    """Decode file bytes to text (see ``decode_report``, which also names the encoding)."""
+    return decode_report(data, name)[0]
+
+
+def decode_report(data: bytes, name: str = "file") -> tuple[str, str]:
+    """Decode file bytes: (text, encoding). UTF-8 (BOM optional), UTF-16 with a BOM, else a
+    legacy single-byte encoding: cp1252 (or Latin-1) for mostly-ASCII text such as a 2005
+    article with "£", or one a detector (charset-normalizer) is sure of, such as cp1251
+    Russian. A NUL byte anywhere means a binary file.
+
+        >>> decode_report("costs £300".encode("latin-1"))
+        ('costs £300', 'cp1252')
+    """
     if not data.strip():
         raise IngestError(name, "the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            text = data.decode("utf-16")
+            text, encoding = data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise IngestError(name, "invalid UTF-16 text; re-save the file as UTF-8") from None
+    elif b"\x00" in data:
+        raise IngestError(name, "binary file (NUL bytes); only text reports can be indexed")
     else:
-        if b"\x00" in data[:8192]:
-            raise IngestError(name, "binary file (NUL bytes); only text reports can be indexed")
         try:
-            text = data.decode("utf-8-sig")
+            text, encoding = data.decode("utf-8-sig"), "utf-8"
         except UnicodeDecodeError as exc:
-            raise IngestError(
-                name, f"not UTF-8 (byte {exc.start} is invalid); re-save the file as UTF-8"
-            ) from None
+            text, encoding = _legacy(data, name, exc.start)
     if not text.strip():
         raise IngestError(name, "the file has no text")
-    return text
+    return text, encoding
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def _legacy(data: bytes, name: str, bad: int) -> tuple[str, str]:
+    """Text of a file that is not UTF-8, in a single-byte encoding we can be sure of."""
+    refuse = IngestError(name, f"not UTF-8 (byte {bad} is invalid) and no single-byte "
+                               f"encoding fits it surely; re-save the file as UTF-8")
+    text, encoding = None, None
+    for western in ("cp1252", "latin-1"):
+        try:
+            candidate = data.decode(western)
+        except UnicodeDecodeError:
+            continue
+        letters = [c for c in candidate if c.isalpha()]
+        if letters and sum(c.isascii() for c in letters) >= 0.9 * len(letters):
+            text, encoding = candidate, western  # Western text: a few £, é, “ ” in English
+        break
+    if text is None:
+        from charset_normalizer import from_bytes
+        from charset_normalizer.utils import is_multi_byte_encoding
+
+        best = from_bytes(data).best()
+        if best is None or is_multi_byte_encoding(best.encoding) or best.chaos > 0.1:
+            raise refuse
+        text, encoding = str(best), best.encoding
+    if len(_CONTROL.findall(text)) > 0.01 * len(text):
+        raise refuse
+    return text, encoding
 
 
 def read_text(path: Path) -> str:
@@ -58,16 +98,21 @@ def read_text(path: Path) -> str:
     For ``.html`` files all offsets refer to this extracted text, which is what the
     user is shown; extraction is deterministic, so it can always be re-derived.
     """
+    return read_report(path)[0]
+
+
+def read_report(path: Path) -> tuple[str, str]:
+    """``read_text`` plus the encoding the file was decoded from (``utf-8``, ``cp1252``...)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
-    text = decode(data, str(path))
+    text, encoding = decode_report(data, str(path))
     if path.suffix.lower() in (".html", ".htm"):
         text = html_to_text(text)
         if not text.strip():
             raise IngestError(str(path), "the HTML page has no visible text")
-    return text
+    return text, encoding
 
 
 class _TextExtractor(HTMLParser):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rag.ingest import ingest
 from rag.store import ReportStore
 from tests.conftest import SEEDS, make_settings
@@ -104,3 +106,34 @@ def test_uploads_with_one_name_or_non_latin_names_keep_both(tmp_path, embeddings
         assert ui.report_text(store, source) is not None
     same = ui.index_uploads(store, settings, [("report.txt", kursk.encode())])
     assert same.unchanged == ["report.txt"]  # the same bytes again: the same report
+
+
+# -- 9: legacy encodings ---------------------------------------------------------------------
+ARTICLE_2005 = ("Rates Rise Again\nLONDON, 4 August 2005 - The Bank of England cut rates to "
+                "4.5 per cent, saving a typical borrower £300 a year, economists said.\n"
+                "Caf\u00e9 owners in Soho welcomed the move.\n")
+
+
+@pytest.mark.parametrize("encoding, text, expected", [
+    ("latin-1", ARTICLE_2005, "cp1252"),
+    ("cp1252", ARTICLE_2005.replace("economists said", "\u201ceconomists\u201d said \u2014 "
+                                    "\u20ac5 too"), "cp1252"),
+    ("cp1251", "Войска в Курской области\nМосква заявила, что войска находятся в Курской "
+               "области, сообщили официальные лица во вторник.\n", "cp1251"),
+])
+def test_legacy_encoded_reports_are_indexed_with_their_encoding(tmp_path, encoding, text,
+                                                                 expected):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "old.txt").write_bytes(text.encode(encoding))
+    (corpus / "binary.txt").write_bytes(b"Seoul said so. " * 1000 + b"\x00tail")
+    data = tmp_path / "data"
+    proc = rag_cli("ingest", str(corpus), data_dir=data)
+    assert "added 1" in proc.stdout and "binary.txt: binary file" in proc.stdout, proc.stdout
+    from rag.embeddings import build_embeddings
+
+    settings = make_settings(data)
+    store = ReportStore.open(settings, build_embeddings(settings))
+    meta = store.collection.get(where={"source": "old.txt"}, include=["metadatas"])["metadatas"]
+    assert meta and meta[0]["encoding"] == expected
+    assert store.original_text("old.txt") == text  # offsets and quotes refer to the decoded text
