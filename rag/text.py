@@ -184,8 +184,40 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return word.lower() in _ABBREVIATIONS
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentences of ``text[start:end]`` with offsets into ``text``; line breaks always split."""
+MAX_SENTENCE_CHARS = 600  # longer runs (a 23 KB line without punctuation) become windows
+
+
+def windows(text: str, span: Span, max_chars: int = MAX_SENTENCE_CHARS) -> list[Span]:
+    """``span`` cut into pieces of at most ``max_chars``, at whitespace where there is some.
+
+        >>> [s.text for s in windows("aaa bbb ccc", Span("aaa bbb ccc", 0, 11), 8)]
+        ['aaa bbb', 'ccc']
+    """
+    out: list[Span] = []
+    start = span.start
+    while span.end - start > max_chars:
+        cut = text.rfind(" ", start + 1, start + max_chars + 1)
+        cut = cut if cut > start else start + max_chars
+        piece = text[start:cut].rstrip()
+        out.append(Span(piece, start, start + len(piece)))
+        start = cut
+        while start < span.end and text[start].isspace():
+            start += 1
+    if start < span.end:
+        out.append(Span(text[start:span.end], start, span.end))
+    return out
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None,
+                    max_chars: int = MAX_SENTENCE_CHARS) -> list[Span]:
+    """Sentences of ``text[start:end]`` with offsets into ``text``; line breaks always split,
+    and a sentence longer than ``max_chars`` is cut into windows (see ``windows``), so no
+    evidence sentence or chunk can outgrow a prompt."""
+    spans = [w for s in _sentences(text, start, end) for w in windows(text, s, max_chars)]
+    return spans
+
+
+def _sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     spans: list[Span] = []
     for line in lines_with_offsets(text, start, end):
         cursor = line.start

@@ -86,6 +86,11 @@ class LlamaCppChatModel(BaseChatModel):
                     messages=[{"role": "system", "content": system_prompt},
                               {"role": "user", "content": ""}], max_tokens=1, temperature=0.0)
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by this model's own tokenizer (for the prompt budget)."""
+        llama, _lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> dict[str, Any]:
         return {
