@@ -151,22 +151,49 @@ def never_evidence(text: str) -> bool:
     return looks_like_instruction(text) or is_editors_note(text)
 
 
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_IMAGE = re.compile(r"!\[[^\]]*\](?:\([^)]*\)|\[[^\]]*\])")
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
-_URL = re.compile(r"\b(?:https?|ftp|javascript|data|file):[^\s)\]]*", re.IGNORECASE)
+_REF_LINK = re.compile(r"\[([^\]\[]*)\]\[([^\]\[]*)\]")  # [text][ref]; [1][2] are citations
+_DEFINITION = re.compile(r"^[ \t]*\[[^\]\n]+\]:[ \t]*\S*.*$", re.MULTILINE)  # [ref]: http://..
+_TAG = re.compile(r"<!--.*?(?:-->|$)|<[A-Za-z/!?][^<>]*(?:>|$)", re.DOTALL)  # HTML, <http://x>
+_URL = re.compile(r"\b(?:[a-z][a-z0-9+.-]{1,20}://|(?:javascript|vbscript|data|file|mailto|"
+                  r"tel|sms|blob|about|intent|ws|wss|ftp):)[^\s)\]>]*", re.IGNORECASE)
+_BARE_HOST = re.compile(
+    r"(?<![\w:/@])//[\w-]+(?:\.[\w-]+)*[^\s)\]>]*"  # protocol-relative //host/path
+    r"|\bwww\.[^\s)\]>]+"  # www.host
+    r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"  # e-mail addresses (autolinked by Markdown)
+    r"|\b(?:[a-z0-9-]+\.)+[a-z]{2,}/[^\s)\]>]*",  # host/path
+    re.IGNORECASE)
+
+
+def _remove_links(text: str, allowed: set[str] = frozenset()) -> str:
+    """Every form of link, image, raw HTML and bare host removed (link text kept), except
+    links and URLs in ``allowed``; terminal escape sequences removed too."""
+    from rag.terminal import printable
+
+    text = printable(text)
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(lambda m: m.group(0) if m.group(2) in allowed else m.group(1), text)
+    text = _DEFINITION.sub("", text)
+    text = _REF_LINK.sub(lambda m: m.group(0) if m.group(1).strip().isdigit() else
+                         m.group(1) + (f" [{m.group(2)}]" if m.group(2).isdigit() else ""), text)
+    text = _TAG.sub("", text)
+    text = _URL.sub(lambda m: m.group(0) if m.group(0) in allowed else "", text)
+    return _BARE_HOST.sub(lambda m: m.group(0) if m.group(0) in allowed else "", text)
 
 
 def strip_links(text: str, allowed: set[str] = frozenset()) -> str:
-    """Remove Markdown images, and links and URLs not in ``allowed`` (link text is kept)."""
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(lambda m: m.group(0) if m.group(2) in allowed else m.group(1), text)
-    text = _URL.sub(lambda m: m.group(0) if m.group(0) in allowed else "", text)
+    """Remove Markdown images, links (inline and reference-style, and their definitions),
+    raw HTML, URLs of every scheme and bare hosts (``//host``, ``www.host``) not in
+    ``allowed`` (link text is kept)."""
+    text = _remove_links(text, allowed)
     text = re.sub(r"[ \t]{2,}", " ", text)
     return re.sub(r"[ \t]+([.,;:!?])", r"\1", text).strip()
 
 
 def _settled(raw: str) -> int:
-    """How much of streamed ``raw`` can be shown: not a partial word, link or image."""
+    """How much of streamed ``raw`` can be shown: not a partial word, link, image, reference
+    definition or HTML tag (each could still turn into something that is removed)."""
     cut = len(raw)
     if raw and not raw[-1].isspace():  # a word still being written (maybe a URL, maybe "[3]")
         cut = max((raw.rfind(c) + 1 for c in " \n\t"), default=0)
@@ -177,12 +204,25 @@ def _settled(raw: str) -> int:
         if ch == "[" and depth_start is None:
             depth_start = i - 1 if i > 0 and raw[i - 1] == "!" else i
         elif ch == "]" and depth_start is not None:
-            if raw.startswith("(", i + 1):
-                close = raw.find(")", i + 2)
+            nxt = raw[i + 1:i + 2]
+            ends = {"(": ")", "[": "]", ":": "\n"}
+            if not nxt:
+                return depth_start
+            if nxt in ends:
+                close = raw.find(ends[nxt], i + 2)
                 if close == -1:
                     return depth_start
                 i = close
             depth_start = None
+        elif ch == "<" and depth_start is None:
+            nxt = raw[i + 1:i + 2]
+            if not nxt:
+                return i
+            if nxt.isalpha() or nxt in "/!?":
+                close = raw.find("-->" if raw.startswith("<!--", i) else ">", i + 1)
+                if close == -1:
+                    return i
+                i = close
         i += 1
     return depth_start if depth_start is not None else cut
 
@@ -204,9 +244,7 @@ class StreamSanitizer:
         self.shown = ""
 
     def _clean(self, text: str) -> str:
-        text = _IMAGE.sub("", text)
-        text = _LINK.sub(lambda m: m.group(0) if m.group(2) in self.allowed else m.group(1), text)
-        return _URL.sub(lambda m: m.group(0) if m.group(0) in self.allowed else "", text)
+        return _remove_links(text, self.allowed)
 
     def _delta(self, upto: int) -> str:
         safe = self._clean(self.raw[:upto])

@@ -270,3 +270,204 @@ def test_cyrillic_injection_does_not_steer_the_default_model(tmp_path, figure_st
     assert all("50,000" not in c.quote for c in answer.citations)
     assert all("50,000" != claim.value for conflict in answer.conflicts
                for claim in conflict.claims)
+
+
+# -- 4: bounded prompts ---------------------------------------------------------------------
+def test_a_long_line_without_punctuation_becomes_bounded_evidence(tmp_path, embeddings):
+    from rag.engine import build_engine
+    from rag.llms.scripted import ScriptedChatModel
+    from rag.text import MAX_SENTENCE_CHARS
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    words = ("north korean troops near kursk were counted by ukrainian officials again "
+             "and again ")
+    (corpus / "long.txt").write_text("Kursk Counting\n" + words * 300 + "\n")  # ~23 KB
+    settings = make_settings(tmp_path / "data")
+    store = ReportStore.open(settings, embeddings)
+    assert ingest(store, [corpus]).added == ["long.txt"]
+    model = ScriptedChatModel(replies=["North Korean troops were counted near Kursk [1]."])
+    engine = build_engine(settings, llm=model, store=store, model_name="scripted")
+    answer = engine.answer("Were North Korean troops near Kursk counted?")
+    assert answer.evidence and all(len(ev.text) <= MAX_SENTENCE_CHARS for ev in answer.evidence)
+    assert all(len(p.text) <= 700 for p in answer.passages)
+    assert len(model.calls[-1][-1].text) < 6 * MAX_SENTENCE_CHARS + 1000
+    for c in answer.citations:
+        assert engine.original_text(c.source)[c.start:c.end] == c.quote
+
+
+def _evidence(n: int, text: str, score: float, source: str = "a.txt"):
+    from rag.types import Evidence
+
+    return Evidence(n=n, source=source, title="T", publisher=None, text=text, start=0,
+                    end=len(text), score=score)
+
+
+def test_prompt_budget_drops_lowest_ranked_evidence_until_it_fits():
+    from rag.budget import context_size, estimate_tokens, fit_evidence, token_counter
+    from rag.evidence import format_evidence
+    from rag.llms.scripted import ScriptedChatModel
+
+    class SmallContextModel(ScriptedChatModel):  # a model with its own tokenizer
+        n_ctx: int = 512
+
+        def count_tokens(self, text: str) -> int:
+            return len(text.split())
+
+    evidence = [_evidence(1, "Seoul said 3,000 troops went.", 0.9),
+                _evidence(2, "word " * 2000, 0.2, "huge.txt"),
+                _evidence(3, "Kyiv said 12,000 troops went.", 0.8)]
+    render = lambda ev: "System prompt. " + format_evidence(ev) + " Question?"  # noqa: E731
+    model = SmallContextModel()
+    kept = fit_evidence(evidence, render, token_counter(model), context_size(model), 200)
+    assert [e.text for e in kept] == [evidence[0].text, evidence[2].text]
+    assert [e.n for e in kept] == [1, 2]  # numbered again, in reading order
+    assert token_counter(object()) is estimate_tokens and context_size(object()) == 8192
+    with pytest.raises(Exception, match="huge.txt"):  # names the file when it is the cause
+        fit_evidence([evidence[1]], render, estimate_tokens, 512, 200)
+
+
+def test_ask_json_prints_one_json_object_even_on_failure(tmp_path):
+    import json
+
+    from tests.fake_openai_server import free_port
+
+    cases = [(["--k", "0"], "ConfigError", "--k"),
+             (["--k", "abc"], "UsageError", "invalid arguments"),
+             (["--llm", "olama:x"], "UnknownSpecError", "Did you mean ollama")]
+    for extra, kind, words in cases:
+        proc = rag_cli("ask", "--json", "How many troops?", *extra, data_dir=tmp_path / "d")
+        assert proc.returncode != 0
+        data = json.loads(proc.stdout)  # exactly one object, nothing else on stdout
+        assert data["error"]["type"] == kind and words in data["error"]["message"], data
+    proc = rag_cli("ask", "--json", "How many North Korean troops are in Russia?",
+                   "--llm", "openai-compatible:m", data_dir=tmp_path / "d2",
+                   extra_env={"OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
+                              "RAG_LLM_RETRIES": "0", "RAG_LLM_TIMEOUT": "5"})
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    assert data["error"]["type"] == "ProviderError" and "Cannot connect" in data["error"]["message"]
+
+
+# -- 7 + 11: what the terminal shows -----------------------------------------------------------
+OSC8 = "\x1b]8;;http://evil.invalid/\x1b\\"
+ESCAPES = ("\x1b", "\x9b", "\x9d", "\x07")
+
+
+def test_terminal_output_carries_no_escape_codes_and_names_the_model(tmp_path):
+    from tests.fake_openai_server import FakeOpenAI
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    title = f"{OSC8}Kursk\x1b[2J Briefing{OSC8}\x9b31m\x07"
+    (corpus / "esc\x1b[31mname.txt").write_text(
+        title + "\nNorth Korean troops are training near Kursk, a Ukrainian "
+        f"official\x1b[8m said on Tuesday {OSC8}here{OSC8}.\n")
+    data = tmp_path / "data"
+    proc = rag_cli("ingest", str(corpus), data_dir=data)
+    assert "added 1" in proc.stdout and not any(e in proc.stdout for e in ESCAPES)
+    listed = rag_cli("sources", data_dir=data).stdout
+    assert "Kursk Briefing" in listed and not any(e in listed for e in ESCAPES), repr(listed)
+    work = tmp_path / "work"
+    work.mkdir()
+    reply = f"North Korean troops train near \x1b[31mKursk\x1b[0m [1]. {OSC8} \x9b2J"
+    with FakeOpenAI(reply=reply) as server:
+        (work / ".env").write_text(f"RAG_LLM=openai-compatible:fake-model\n"
+                                   f"OPENAI_BASE_URL={server.url}\n")
+        proc = rag_cli("ask", "Where are North Korean troops training?", data_dir=data,
+                       cwd=work)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "Sources:" in proc.stdout and "Kursk" in proc.stdout
+        assert not any(e in proc.stdout + proc.stderr for e in ESCAPES), repr(proc.stdout)
+        assert f"Model: openai-compatible:fake-model at {server.url}" in proc.stderr
+        assert "OPENAI_BASE_URL" in proc.stderr and ".env" in proc.stderr
+        chat = rag_cli("chat", data_dir=data, cwd=work, stdin="Where are troops?\n/quit\n")
+        assert chat.returncode == 0 and "bot> " in chat.stdout
+        assert not any(e in chat.stdout for e in ESCAPES)
+        assert "Model: openai-compatible:fake-model" in chat.stderr
+
+
+def test_max_history_zero_means_no_history_and_negative_is_an_error(tmp_path, seed_store):
+    from rag.config import Settings
+    from rag.engine import build_engine
+    from rag.errors import ConfigError
+    from rag.llms.scripted import ScriptedChatModel
+
+    model = ScriptedChatModel(replies=["Peskov spoke [1]."])
+    engine = build_engine(make_settings(tmp_path, max_history_messages=0), llm=model,
+                          store=seed_store, model_name="scripted")
+    history = [{"role": "user", "content": "Who is Kim Jong Gyu?"},
+               {"role": "assistant", "content": "A general [1]."}]
+    answer = engine.answer("What did Peskov say about the reports?", history)
+    assert not any("Follow-up question:" in call[-1].text for call in model.calls)
+    assert answer.standalone_question == "What did Peskov say about the reports?"
+    with pytest.raises(ConfigError, match="RAG_MAX_HISTORY"):
+        Settings.resolve(env={"RAG_MAX_HISTORY": "-1"})
+
+
+def test_small_messages_match_the_docs(tmp_path):
+    from rag.errors import IngestError
+    from rag.ingest import plan_file
+
+    big = tmp_path / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(21 * 1024 * 1024)
+    with pytest.raises(IngestError, match=r"21\.0 MiB; the limit is 20 MiB"):
+        plan_file(None, big)
+    proc = rag_cli("ask", "How many?", "--k", "0", data_dir=tmp_path / "d")
+    assert proc.returncode == 2 and "--k" in proc.stderr and "RAG_K" in proc.stderr
+
+
+# -- 8: every form of link, and the Markdown export ---------------------------------------------
+LINK_FORMS = {
+    "raw html image": ("Seoul said so [1]. <img src=//evil.invalid/p.png onerror=alert(1)> ok",
+                       "Seoul said so [1]. ok"),
+    "anchor and autolink": ('<a href="//evil.invalid">click</a> and <http://evil.invalid> [1].',
+                            "click and [1]."),
+    "protocol-relative and www": ("See //evil.invalid/x and www.evil.invalid/p [1].",
+                                  "See and [1]."),
+    "mailto and ws": ("Write mailto:a@evil.invalid or ws://evil.invalid/s [1].", "Write or [1]."),
+    "reference link and definition": ("Read [this][ref] now [3].\n[ref]: https://evil.invalid/x",
+                                      "Read this now [3]."),
+    "reference image": ("![x][img] seen [1].", "seen [1]."),
+    "e-mail and host path": ("Mail spy@evil.invalid or evil.invalid/p?q=1 [2].", "Mail or [2]."),
+    "html comment": ("Done <!-- <img src=//evil.invalid> --> [1].", "Done [1]."),
+}
+
+
+@pytest.mark.parametrize("text, expected", LINK_FORMS.values(), ids=LINK_FORMS.keys())
+def test_every_link_form_is_removed_also_while_streaming(text, expected):
+    from rag.safety import StreamSanitizer, strip_links
+
+    assert strip_links(text) == expected
+    for size in (1, 2, 3, 5, 8):
+        s = StreamSanitizer()
+        pieces = [s.feed(text[i:i + size]) for i in range(0, len(text), size)] + [s.flush()]
+        assert all("evil" not in p and "<" not in p for p in pieces), pieces
+        assert "".join(pieces).split() == expected.split()
+
+
+def test_citation_markers_and_comparisons_survive_link_removal():
+    from rag.safety import strip_links
+
+    assert strip_links("Seoul [1][2] and Kyiv [3] said 3 < 4 and 5 > 2.") == \
+        "Seoul [1][2] and Kyiv [3] said 3 < 4 and 5 > 2."
+
+
+def test_markdown_export_escapes_untrusted_text_like_the_page():
+    from markdown_it import MarkdownIt
+
+    from rag import ui
+    from rag.types import Answer, Citation
+
+    hostile = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) <a href=\"//evil.invalid\">a</a>"
+    answer = Answer(question=hostile, answer="Seoul said so [1]. " + hostile, answerable=True,
+                    citations=[Citation(n=1, source="r<script>.txt", title=hostile,
+                                        publisher="![p](//evil.invalid/p.png)", quote=hostile,
+                                        start=0, end=10)])
+    md = ui.to_markdown([ui.ChatMessage("user", hostile),
+                         ui.ChatMessage("assistant", answer.answer, answer=answer),
+                         ui.ChatMessage("assistant", "x", error=hostile)], "scripted")
+    html = MarkdownIt("commonmark").render(md)
+    assert "<img" not in html and "<a " not in html and "<script" not in html, html
+    assert "onerror=alert" in html.replace("\\", "")  # the text is still there, as text

@@ -187,9 +187,9 @@ def test_conversation_markdown_has_answers_and_their_quotes():
                 "Capital of France?", "The reports don't cover this.", False,
                 refusal_reason="no passage is relevant enough"))]
     md = ui.to_markdown(msgs, "scripted")
-    assert "## Question\n\nWhat did Peskov say?" in md
-    assert "[2] Kremlin deflects, Kyiv Post (r.txt, characters 10-52)" in md
-    assert "> Peskov cited “contradictory information”." in md
+    assert "## Question\n\nWhat did Peskov say\\?" in md  # escaped as on the page
+    assert "\\[2\\] Kremlin deflects\\, Kyiv Post \\(r\\.txt\\, characters 10\\-52\\)" in md
+    assert "> Peskov cited “contradictory information”\\." in md
     assert "*(Not answered: no passage is relevant enough.)*" in md
 
 
