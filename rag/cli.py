@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import InputError, RagError
+from rag.terminal import printable
+
+
+def say(text: str = "", end: str = "\n", file=None, flush: bool = False) -> None:
+    """Print text that may come from a report, a file name or a model: escape sequences and
+    control characters are removed first (see ``rag.terminal``)."""
+    print(printable(text), end=end, file=file or sys.stdout, flush=flush)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -77,31 +85,34 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
     summary = ingest(store, paths, lock_path=settings.data_dir / "ingest.lock",
                      progress=_progress_bar())
-    print("\n".join(summary.lines()))
+    say("\n".join(summary.lines()))
     return 0
 
 
 def _print_stream(stream) -> str:
     """Print an answer as it streams; returns the text shown."""
+    from rag.terminal import TerminalStream
+
     streamed = ""
+    screen = TerminalStream()  # an escape sequence split across tokens is removed whole
     for token in stream:
         streamed += token
-        print(token, end="", flush=True)
-    print()
+        print(screen.feed(token), end="", flush=True)
+    print(screen.flush())
     return streamed
 
 
 def _print_sources(answer, streamed: str = "") -> None:
     if not answer.answerable:
         if streamed.strip() != answer.answer.strip():  # refused after (or before) streaming
-            print(("[withdrawn] " if streamed.strip() else "") + answer.answer)
-        print(f"({answer.refusal_reason})", file=sys.stderr)
+            say(("[withdrawn] " if streamed.strip() else "") + answer.answer)
+        say(f"({answer.refusal_reason})", file=sys.stderr)
         return
     print("\nSources:")
     for c in answer.citations:
         who = f" — {c.publisher}" if c.publisher else ""
-        print(f"  [{c.n}] {c.title}{who} ({c.source}, chars {c.start}-{c.end})")
-        print(f"      “{c.quote}”")
+        say(f"  [{c.n}] {c.title}{who} ({c.source}, chars {c.start}-{c.end})")
+        say(f"      “{' '.join(c.quote.split())}”")
 
 
 def _load_history(path: str | None) -> list[dict[str, str]] | None:
@@ -115,12 +126,20 @@ def _load_history(path: str | None) -> list[dict[str, str]] | None:
     return data
 
 
+def _announce(settings: Settings) -> None:
+    """Say on stderr which model and server answer, and whether a ``.env`` chose them."""
+    from rag.llms import describe_backend
+
+    say(describe_backend(settings), file=sys.stderr)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    _announce(settings_from(args))
     engine = _engine(args)
     history = _load_history(args.history)
     if args.json:
         answer = engine.answer(args.question, history)
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        print(_json_text(answer.to_json()))
         return 0
     stream = engine.stream(args.question, history)
     streamed = _print_stream(stream)
@@ -136,12 +155,13 @@ def _warm_up(engine) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    _announce(settings_from(args))
     engine = _engine(args)
     summary = engine.ensure_indexed()
     if summary:
-        print("Indexed: " + summary.lines()[0], file=sys.stderr)
-    print(f"Chat about {len(engine.sources())} reports with {engine.model_name}. "
-          f"Type a question; /new starts over, /quit leaves.")
+        say("Indexed: " + summary.lines()[0], file=sys.stderr)
+    say(f"Chat about {len(engine.sources())} reports with {engine.model_name}. "
+        f"Type a question; /new starts over, /quit leaves.")
     threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()  # while you type
     history: list[dict[str, str]] = []
     while True:
@@ -167,7 +187,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             history += [{"role": "user", "content": question},
                         {"role": "assistant", "content": answer.answer}]
         except RagError as exc:  # one failed answer never ends the chat
-            print(f"\n[error] {exc}")
+            say(f"\n[error] {exc}")
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
@@ -177,7 +197,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         print("Nothing is indexed yet; run: python -m rag ingest")
     for info in rows:
         who = f" — {info.publisher}" if info.publisher else ""
-        print(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}")
+        say(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}")
     return 0
 
 
@@ -186,7 +206,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
     removed = store.delete_source(args.source)
     if not removed:
         raise InputError(f"No indexed report is called {args.source!r}; see python -m rag sources.")
-    print(f"Removed {args.source} ({removed} chunks).")
+    say(f"Removed {args.source} ({removed} chunks).")
     return 0
 
 
@@ -262,12 +282,38 @@ def _missing(name: str) -> int:
     return 2
 
 
+def _json_text(data: object) -> str:
+    """One JSON line; control characters are escaped (json leaves DEL and C1 raw)."""
+    text = json.dumps(data, ensure_ascii=False)
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _json_error(exc: BaseException | None, kind: str = "", message: str = "") -> None:
+    """The one JSON object ``ask --json`` prints when it fails."""
+    error = {"type": kind or type(exc).__name__, "message": message or str(exc)}
+    print(_json_text({"error": error}))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        if exc.code and "--json" in argv:  # argparse explained it on stderr
+            _json_error(None, "UsageError", "invalid arguments; see python -m rag ask --help")
+        raise
+    as_json = bool(getattr(args, "json", False))
     try:
         return args.func(args) or 0
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if as_json:
+            _json_error(exc)
+        say(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - one JSON object, even for a bug
+        if not as_json:
+            raise
+        _json_error(exc, message=f"unexpected error: {exc}")
+        return 1

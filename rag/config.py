@@ -55,13 +55,27 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
 }
 
 
+_OPTIONS = {"k": "--k"}  # settings that also have a command-line option
+_FROM_DOTENV: set[str] = set()  # variables that the working directory's .env set
+
+
 def _load_dotenv() -> None:
     """Read ``.env`` from the working directory into the environment (never overriding it)."""
     try:
-        from dotenv import load_dotenv
+        from dotenv import dotenv_values, load_dotenv
     except ImportError:  # pragma: no cover - python-dotenv is a pinned requirement
         return
-    load_dotenv(Path.cwd() / ".env", override=False)
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        _FROM_DOTENV.update(k for k, v in dotenv_values(path).items()
+                            if v is not None and k not in os.environ)
+    load_dotenv(path, override=False)
+
+
+def from_dotenv() -> set[str]:
+    """Names of the variables that a ``.env`` file (not the environment) set, so the CLI can
+    say when a ``.env`` chose the model or server."""
+    return set(_FROM_DOTENV)
 
 
 def _convert(name: str, env: str, raw: Any, typ: type) -> Any:
@@ -124,9 +138,17 @@ class Settings:
         for name, low in (("k", 1), ("max_evidence", 1), ("max_question_chars", 1),
                           ("max_tokens", 16), ("chroma_port", 1), ("n_threads", 1)):
             if getattr(self, name) < low:
-                raise ConfigError(f"{name} must be at least {low}; set {_SPEC[name][0]}.")
+                option = _OPTIONS.get(name)
+                raise ConfigError(f"{name} must be at least {low}; "
+                                  + (f"pass {option} N or " if option else "")
+                                  + f"set {_SPEC[name][0]}.")
         if self.k > 50:
-            raise ConfigError(f"k={self.k} is above the cap of 50; set {_SPEC['k'][0]} lower.")
+            raise ConfigError(f"k={self.k} is above the cap of 50; pass --k 1 to 50 or set "
+                              f"{_SPEC['k'][0]} lower.")
+        if self.max_history_messages < 0:
+            raise ConfigError(f"max_history_messages={self.max_history_messages} is negative; "
+                              f"set {_SPEC['max_history_messages'][0]} to 0 (no history) or "
+                              f"more.")
 
     def require(self, name: str, why: str) -> Any:
         """Return a setting or raise an error naming the environment variable to set."""

@@ -147,7 +147,7 @@ class Engine:
         warnings = []
         cap = self.settings.max_history_messages
         if len(history) > cap:
-            history = history[-cap:]
+            history = history[len(history) - cap:]  # cap 0: no history (history[-0:] is all)
             warnings.append(f"Only the last {cap} messages of the conversation were used "
                             f"(RAG_MAX_HISTORY).")
         k = k or self.settings.k
