@@ -1,4 +1,4 @@
-"""``python -m rag``: ingest, ask, chat, sources, remove, models, eval, bench.
+"""``python -m rag``: ingest, ask, chat, sources, remove, repair, models, eval, bench.
 
 Every command takes ``--llm SPEC``, ``--k N``, ``--data-dir DIR`` and ``--embeddings SPEC``;
 each overrides the matching environment variable (see ``rag/config.py``).
@@ -46,15 +46,27 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def _engine(args: argparse.Namespace):
     from rag.engine import build_engine
 
-    return build_engine(settings_from(args))
+    engine = build_engine(settings_from(args))
+    _warn_if_missing(engine.store)
+    return engine
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace, warn: bool = True):
     from rag.embeddings import build_embeddings
     from rag.store import ReportStore
 
     settings = settings_from(args)
-    return settings, ReportStore.open(settings, build_embeddings(settings))
+    store = ReportStore.open(settings, build_embeddings(settings))
+    if warn:
+        _warn_if_missing(store)
+    return settings, store
+
+
+def _warn_if_missing(store) -> None:
+    """On opening: say so when the index holds less than the catalog lists."""
+    warning = store.missing_from_index()
+    if warning:
+        say(f"warning: {warning}", file=sys.stderr)
 
 
 def _progress_bar():
@@ -76,12 +88,25 @@ def _progress_bar():
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.errors import StoreError
     from rag.ingest import ingest
 
-    settings, store = _store(args)
     if args.reset:
+        try:
+            settings, store = _store(args, warn=False)
+        except StoreError:  # a damaged database: move it aside and start a new one
+            from rag.repair import move_aside
+            from rag.store import make_client
+
+            settings = settings_from(args)
+            moved = move_aside(settings)
+            make_client(settings, fresh=True)
+            say(f"The damaged index was moved to {moved}.", file=sys.stderr)
+            settings, store = _store(args, warn=False)
         store.reset()
         print("Index cleared.", file=sys.stderr)
+    else:
+        settings, store = _store(args)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
     summary = ingest(store, paths, lock_path=settings.data_dir / "ingest.lock",
                      progress=_progress_bar())
@@ -210,6 +235,16 @@ def cmd_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_repair(args: argparse.Namespace) -> int:
+    from rag.embeddings import build_embeddings
+    from rag.repair import repair
+
+    settings = settings_from(args)
+    summary = repair(settings, build_embeddings(settings), progress=_progress_bar())
+    say("\n".join(summary.lines()))
+    return 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from rag.llms import SPEC_FORMS
     from rag.llms.local_models import CATALOG, DEFAULT_LOCAL, ensure_model
@@ -264,6 +299,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", parents=[common], help="remove a report from the index")
     p.add_argument("source", help="the report's file name")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("repair", parents=[common],
+                       help="move a damaged index aside and re-index the catalog's reports")
+    p.set_defaults(func=cmd_repair)
 
     p = sub.add_parser("models", parents=[common], help="list (and verify) embedded models")
     p.add_argument("--verify", action="store_true", help="assemble and checksum each model")

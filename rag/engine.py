@@ -24,7 +24,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from rag import citations, conflicts, prompts, stances, support
 from rag.config import Settings
-from rag.errors import InputError, ModelError, RagError
+from rag.errors import InputError, ModelError, RagError, StoreError
 from rag.evidence import SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.retrieve import hybrid_search
@@ -120,8 +120,12 @@ class Engine:
                       lock_path=self.settings.data_dir / "ingest.lock", progress=progress)
 
     def ensure_indexed(self) -> IngestSummary | None:
-        """Index the default corpus when nothing is indexed yet."""
+        """Index the default corpus when nothing is indexed yet (never over an index that
+        the catalog says should hold reports: that one was emptied or damaged)."""
         if not self.store.keyword_snapshot().ids:  # no count(): ~5 ms at 100,000 chunks
+            lost = self.store.missing_from_index()
+            if lost:
+                raise StoreError(lost)
             return self.ingest()
         return None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from rag.catalog import entry
 from rag.chunking import chunk_report
 from rag.clean import clean
 from rag.errors import IngestError, StoreError
@@ -119,16 +120,20 @@ class FilePlan:
         return "updated" if self.kept or self.stale else "added"
 
 
-def report_id(store: ReportStore, path: Path, claimed: dict[str, str] | None = None) -> str:
+def report_id(store: ReportStore, path: Path, claimed: dict[str, str] | None = None,
+              known: dict[str, str] | None = None) -> str:
     """The report id (``source``) of the file at ``path``: its name, unless another file
     already holds that name, then the name with a short suffix from the file's path.
 
     ``dirA/report.txt`` indexed first is ``report.txt``; ``dirB/report.txt`` then becomes
     ``report-1a2b3c.txt`` instead of replacing A's report. A name whose indexed file is gone
     (the file was moved) is taken over. Ids already in an index keep meaning the same file.
-    ``claimed``: ids given earlier in this run, id -> resolved path.
+    ``claimed``: ids given earlier in this run, id -> resolved path; ``known``: ids to keep,
+    resolved path -> id (``repair`` re-indexes files under the ids the catalog lists).
     """
     resolved = str(path.resolve())
+    if known and known.get(resolved):
+        return known[resolved]
     stem, dot, suffix = path.name.rpartition(".")
     candidates = [path.name] + [f"{stem}-{digest}{dot}{suffix}" for digest in
                                 (hashlib.sha256(resolved.encode()).hexdigest()[:n]
@@ -186,6 +191,8 @@ def apply_plans(store: ReportStore, plans: list[FilePlan]) -> None:
             store.refresh_metadata(plan.kept if plan.status != "unchanged" else plan.chunks,
                                    plan.meta)
         store.delete_ids(plan.stale)
+    store.record_reports([entry(p.source, p.chunks[0].title, p.chunks[0].publisher,
+                                len(p.chunks), p.meta) for p in plans])
 
 
 def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
@@ -196,8 +203,12 @@ def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
 
 
 def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = None,
-           progress: Progress | None = None, lock_timeout: float = 120.0) -> IngestSummary:
-    """Index every supported file under ``paths``; see the module docstring."""
+           progress: Progress | None = None, lock_timeout: float = 120.0,
+           known_ids: dict[str, str] | None = None) -> IngestSummary:
+    """Index every supported file under ``paths``; see the module docstring.
+
+    ``known_ids``: report ids to keep for some files (resolved path -> id; see ``report_id``).
+    """
     started = time.perf_counter()
     files, skipped, folders = discover(paths)
     summary = IngestSummary(skipped=skipped)
@@ -227,7 +238,7 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
             if str(path.resolve()) in done_paths:
                 continue  # the same file named twice
             try:
-                source = report_id(store, path, claimed)
+                source = report_id(store, path, claimed, known_ids)
                 plan = plan_file(store, path, source)
             except IngestError as exc:
                 summary.skipped.append((exc.path, exc.reason))

@@ -471,3 +471,122 @@ def test_markdown_export_escapes_untrusted_text_like_the_page():
     html = MarkdownIt("commonmark").render(md)
     assert "<img" not in html and "<a " not in html and "<script" not in html, html
     assert "onerror=alert" in html.replace("\\", "")  # the text is still there, as text
+
+
+# -- 6: nothing lost silently -------------------------------------------------------------------
+def _corpus(tmp_path: Path, n: int = 3) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i, town in enumerate(["Kursk", "Rostov", "Sumy", "Belgorod"][:n]):
+        (corpus / f"r{i}.txt").write_text(REPORT.replace("Kursk", town))
+    (corpus / "old.txt").write_bytes(ARTICLE_2005.encode("latin-1"))
+    return corpus
+
+
+def test_the_catalog_lists_reports_outside_chroma_and_is_rebuilt_when_missing(tmp_path,
+                                                                             embeddings):
+    import sqlite3
+
+    settings = make_settings(tmp_path / "data")
+    store = ReportStore.open(settings, embeddings)
+    ingest(store, [_corpus(tmp_path)])
+    path = settings.data_dir / "catalog.sqlite3"
+    with sqlite3.connect(path) as con:
+        rows = dict(con.execute("SELECT source, extra FROM reports").fetchall())
+    assert sorted(rows) == ["old.txt", "r0.txt", "r1.txt", "r2.txt"]
+    assert '"encoding": "cp1252"' in rows["old.txt"]  # every extra key of the file's metadata
+    listed = [(i.source, i.chunks, i.title) for i in store.sources()]
+    store.delete_source("r1.txt")
+    assert "r1.txt" not in {i.source for i in store.sources()}
+    path.unlink()  # a deleted catalog is rebuilt from the chunks
+    assert [(i.source, i.chunks, i.title) for i in store.sources()] == \
+        [row for row in listed if row[0] != "r1.txt"]
+    store.reset()
+    assert store.sources() == [] and store.missing_from_index() is None
+
+
+@pytest.mark.parametrize("damage", ["empty", "half"])
+def test_a_damaged_database_says_so_and_repair_brings_every_report_back(tmp_path, damage):
+    data = tmp_path / "data"
+    corpus = _corpus(tmp_path)
+    assert "added 4" in rag_cli("ingest", str(corpus), data_dir=data).stdout
+    db = data / "chroma" / "chroma.sqlite3"
+    os.truncate(db, 0 if damage == "empty" else db.stat().st_size // 2)
+    if damage == "empty":  # opens as an empty index: the seeds must not be indexed over it
+        proc = rag_cli("ask", "Where are troops training?", "--llm", "openai-compatible:m",
+                       data_dir=data, extra_env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+        assert proc.returncode == 2 and "python -m rag repair" in proc.stderr, proc.stderr
+        assert "4 reports" in proc.stderr and "Traceback" not in proc.stderr
+    proc = rag_cli("sources", data_dir=data)
+    assert "python -m rag repair" in proc.stderr and "Traceback" not in proc.stderr
+    assert "00" not in proc.stdout  # no seed report was indexed
+    proc = rag_cli("repair", data_dir=data)
+    assert proc.returncode == 0 and "added 4" in proc.stdout, proc.stdout + proc.stderr
+    listed = rag_cli("sources", data_dir=data)
+    assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == \
+        ["old.txt", "r0.txt", "r1.txt", "r2.txt"]
+    assert "warning" not in listed.stderr
+    assert list((data).glob("chroma.damaged-*"))  # the damaged folder is kept aside
+
+
+def test_ingest_reset_works_on_a_damaged_database(tmp_path):
+    data = tmp_path / "data"
+    corpus = _corpus(tmp_path)
+    rag_cli("ingest", str(corpus), data_dir=data)
+    db = data / "chroma" / "chroma.sqlite3"
+    os.truncate(db, db.stat().st_size // 2)
+    proc = rag_cli("ingest", "--reset", str(corpus), data_dir=data)
+    assert proc.returncode == 0 and "added 4" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_a_full_disk_is_a_clear_error_and_the_next_run_completes(tmp_path):
+    import resource
+    import signal
+
+    data = tmp_path / "data"
+    rag_cli("ingest", str(_corpus(tmp_path, 1)), data_dir=data)
+    more = tmp_path / "more"
+    more.mkdir()
+    for i in range(40):
+        (more / f"m{i}.txt").write_text(REPORT.replace("Kursk", f"Town{i}") * 20)
+    used = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
+
+    def full_disk():  # files may not grow past what they are now: writes fail with EFBIG
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (used, used))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_DATA_DIR=str(data), HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False")
+    proc = subprocess.run([sys.executable, "-m", "rag", "ingest", str(more)], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=SEEDS.parent,
+                          preexec_fn=full_disk)
+    assert proc.returncode == 2, proc.stdout + proc.stderr[-3000:]
+    assert "error:" in proc.stderr and "disk" in proc.stderr and "Traceback" not in proc.stderr
+    proc = rag_cli("ingest", str(more), data_dir=data)  # space again: the next run completes
+    assert proc.returncode == 0 and "skipped 0" in proc.stdout, proc.stderr[-2000:]
+    listed = rag_cli("sources", data_dir=data)
+    assert len(listed.stdout.splitlines()) == 42 and "warning" not in listed.stderr
+
+
+def test_a_data_folder_deleted_under_a_running_store_is_a_clear_error(tmp_path, embeddings):
+    import shutil
+
+    from rag.errors import StoreError
+
+    settings = make_settings(tmp_path / "data")
+    store = ReportStore.open(settings, embeddings)
+    corpus = _corpus(tmp_path, 1)
+    ingest(store, [corpus])
+    shutil.rmtree(settings.data_dir)
+    (corpus / "new.txt").write_text(REPORT.replace("Kursk", "Odesa"))
+    try:
+        ingest(store, [corpus])
+        store.delete_source("r0.txt")
+    except StoreError as exc:
+        assert "python -m rag repair" in str(exc)
+    proc = rag_cli("ingest", str(corpus), data_dir=settings.data_dir)  # the next run: consistent
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    listed = rag_cli("sources", data_dir=settings.data_dir)
+    assert {"r0.txt", "new.txt", "old.txt"} <= {line.split("\t")[0]
+                                                for line in listed.stdout.splitlines()}
+    assert "warning" not in listed.stderr
