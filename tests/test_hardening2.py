@@ -590,3 +590,81 @@ def test_a_data_folder_deleted_under_a_running_store_is_a_clear_error(tmp_path, 
     assert {"r0.txt", "new.txt", "old.txt"} <= {line.split("\t")[0]
                                                 for line in listed.stdout.splitlines()}
     assert "warning" not in listed.stderr
+
+
+# -- 1: one index, many processes -------------------------------------------------------------
+FESTIVAL = ("Lantern Festival Draws Crowds\nThe lantern festival in Jinju drew 40,000 visitors "
+            "on Saturday, organisers said. Paper lanterns floated on the Nam river.\n")
+
+
+def test_a_running_store_follows_another_process_ingest_and_remove(tmp_path, embeddings):
+    from rag.engine import build_engine
+    from rag.llms.scripted import ScriptedChatModel
+    from rag.retrieve import hybrid_search
+    from tests.conftest import cite
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(150):  # enough chunks that Chroma builds its in-memory vector index
+        (corpus / f"filler{i:03}.txt").write_text(
+            f"Filler Report {i}\nNorth Korean troops were seen near Kursk in report {i}, "
+            f"officials said on day {i}.\n")
+    settings = make_settings(tmp_path / "data")
+    store = ReportStore.open(settings, embeddings)  # long-lived, like the app's
+    ingest(store, [corpus])
+    engine = build_engine(settings, llm=ScriptedChatModel(replies=cite("lantern")),
+                          store=store, model_name="scripted")
+    question = "How many visitors did the lantern festival in Jinju draw?"
+    assert not engine.answer(question).answerable
+
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "festival.txt").write_text(FESTIVAL)
+    proc = rag_cli("ingest", str(new), data_dir=settings.data_dir)
+    assert "added 1" in proc.stdout, proc.stderr[-2000:]
+    answer = engine.answer(question)  # no restart: the vector side sees the new report
+    assert answer.answerable and answer.citations[0].source == "festival.txt", \
+        answer.refusal_reason
+    assert hybrid_search(store, question, 6).passages[0].source == "festival.txt"
+
+    for source in ("festival.txt", "filler007.txt"):
+        proc = rag_cli("remove", source, data_dir=settings.data_dir)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    answer = engine.answer(question)  # deleted chunks never crash retrieval
+    assert not answer.answerable
+    found = hybrid_search(store, "North Korean troops near Kursk in report 7", 20)
+    assert all(p.source not in ("festival.txt", "filler007.txt") for p in found.passages)
+    assert {i.source for i in store.sources()} == {f"filler{i:03}.txt" for i in range(150)} - \
+        {"filler007.txt"}
+
+
+def test_a_terminal_chat_follows_another_process_remove(tmp_path):
+    from tests.fake_openai_server import FakeOpenAI
+
+    data = tmp_path / "data"
+    corpus = _corpus(tmp_path, 3)
+    rag_cli("ingest", str(corpus), data_dir=data)
+    with FakeOpenAI(reply="North Korean troops are training near Rostov [1].") as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+        env.update(RAG_DATA_DIR=str(data), HF_HUB_OFFLINE="1", ANONYMIZED_TELEMETRY="False",
+                   RAG_LLM="openai-compatible:fake-model", OPENAI_BASE_URL=server.url)
+        chat = subprocess.Popen([sys.executable, "-m", "rag", "chat"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env, cwd=SEEDS.parent)
+        try:
+            chat.stdin.write("Where are North Korean troops training near Rostov?\n")
+            chat.stdin.flush()
+            lines = []
+            while not any("Sources:" in line for line in lines):
+                line = chat.stdout.readline()
+                assert line, "".join(lines) + chat.stderr.read()
+                lines.append(line)
+            assert rag_cli("remove", "r1.txt", data_dir=data).returncode == 0
+            out, err = chat.communicate("Where are North Korean troops training near Rostov?\n"
+                                        "/quit\n", timeout=120)
+        finally:
+            if chat.poll() is None:
+                chat.kill()
+    assert chat.returncode == 0 and "Traceback" not in err, err[-2000:]
+    second = out.split("bot> ")[-1]
+    assert "r1.txt" not in second  # the removed report is no longer cited
