@@ -668,3 +668,53 @@ def test_a_terminal_chat_follows_another_process_remove(tmp_path):
     assert chat.returncode == 0 and "Traceback" not in err, err[-2000:]
     second = out.split("bot> ")[-1]
     assert "r1.txt" not in second  # the removed report is no longer cited
+
+
+# -- 10: one embedded model per machine at a time ------------------------------------------------
+STAND_IN = '''
+import sys, time
+from rag.llms import llamacpp
+
+class SlowLlama:  # stands in for llama_cpp.Llama: records when it generates
+    def create_chat_completion(self, stream=False, **kwargs):
+        start = time.monotonic()
+        time.sleep(1.0)
+        with open(sys.argv[2], "a") as f:
+            f.write(f"{start} {time.monotonic()}\\n")
+        message = {"content": "ok"}
+        if stream:
+            return iter([{"choices": [{"delta": message, "finish_reason": "stop"}]}])
+        return {"choices": [{"message": message, "finish_reason": "stop"}]}
+
+import threading
+llamacpp._LOADED[("stand-in.gguf", 512, 1)] = (SlowLlama(), threading.Lock())
+model = llamacpp.LlamaCppChatModel(model_path="stand-in.gguf", model_name="stand-in", n_ctx=512,
+                                   n_threads=1, lock_path=sys.argv[1])
+open(sys.argv[2] + ".ready", "w").close()
+while not __import__("os").path.exists(sys.argv[3]):
+    time.sleep(0.01)
+model.invoke("hi")
+"".join(c.text for c in model.stream("hi"))
+'''
+
+
+def test_two_processes_generating_with_an_embedded_model_take_turns(tmp_path):
+    script = tmp_path / "stand_in.py"
+    script.write_text(STAND_IN)
+    lock, go = tmp_path / "cache" / "generation.lock", tmp_path / "go"
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    env = dict(os.environ, PYTHONPATH=str(SEEDS.parent))
+    procs = [subprocess.Popen([sys.executable, str(script), str(lock), str(log), str(go)],
+                              env=env, cwd=SEEDS.parent) for log in logs]
+    import time
+
+    while not all(Path(f"{log}.ready").exists() for log in logs):
+        assert all(p.poll() is None for p in procs)
+        time.sleep(0.05)
+    go.touch()  # both start at once
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    spans = sorted(tuple(map(float, line.split())) for log in logs
+                   for line in log.read_text().splitlines())
+    assert len(spans) == 4
+    for (_s1, e1), (s2, _e2) in zip(spans, spans[1:], strict=False):
+        assert e1 <= s2, spans  # generations never overlap across processes

@@ -106,7 +106,8 @@ def _llama(path: str, name: str, settings: Settings, n_ctx: int) -> BaseChatMode
     from rag.llms.llamacpp import LlamaCppChatModel
 
     return LlamaCppChatModel(model_path=path, model_name=name, n_ctx=n_ctx,
-                             n_threads=settings.n_threads, max_tokens=settings.max_tokens)
+                             n_threads=settings.n_threads, max_tokens=settings.max_tokens,
+                             lock_path=str(settings.model_cache_dir / "generation.lock"))
 
 
 def provider_error(exc: Exception, spec: str) -> ProviderError:

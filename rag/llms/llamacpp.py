@@ -3,6 +3,11 @@
 A llama.cpp model object is not thread-safe: each loaded model has one lock, held for the
 whole of a generation (streamed or not), so concurrent questions are answered one after
 the other. Loaded models are shared per (path, context, threads) within the process.
+
+Each generation also takes a machine-wide file lock (``lock_path``, next to the model
+cache): llama.cpp uses every core, so two processes generating at once (the app, an eval,
+a terminal chat) each run several times slower than one after the other. With the lock
+they queue instead.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -17,7 +24,7 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from rag.errors import ModelFileError
+from rag.errors import ModelError, ModelFileError
 
 _LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
 _LOADING = threading.Lock()
@@ -51,6 +58,27 @@ def _close_all() -> None:
             pass
 
 
+@contextmanager
+def generation_lock(path: str | None, timeout: float = 900.0) -> Iterator[None]:
+    """Hold the machine-wide generation lock at ``path`` (no lock when None)."""
+    if path is None:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise ModelError(f"Another process has been generating with an embedded model for "
+                         f"{timeout:.0f}s (lock {path}); wait for it, or stop it.") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
@@ -64,6 +92,7 @@ class LlamaCppChatModel(BaseChatModel):
     n_threads: int = 2
     max_tokens: int = 200
     temperature: float = 0.0
+    lock_path: str | None = None  # machine-wide generation lock (see the module docstring)
 
     @property
     def _llm_type(self) -> str:
@@ -81,7 +110,7 @@ class LlamaCppChatModel(BaseChatModel):
         """
         llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
         if system_prompt:
-            with lock:
+            with lock, generation_lock(self.lock_path):
                 llama.create_chat_completion(
                     messages=[{"role": "system", "content": system_prompt},
                               {"role": "user", "content": ""}], max_tokens=1, temperature=0.0)
@@ -104,7 +133,7 @@ class LlamaCppChatModel(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
         llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
-        with lock:
+        with lock, generation_lock(self.lock_path):
             out = llama.create_chat_completion(**self._request(messages, stop, kwargs))
         choice = out["choices"][0]
         message = AIMessage(content=choice["message"].get("content") or "",
@@ -117,7 +146,7 @@ class LlamaCppChatModel(BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
-        with lock:
+        with lock, generation_lock(self.lock_path):
             finish = None
             for part in llama.create_chat_completion(stream=True,
                                                      **self._request(messages, stop, kwargs)):
