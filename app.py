@@ -15,6 +15,7 @@ from rag.config import Settings
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.llms import canonical
+from rag.llms.llamacpp import MAX_LOADED
 from rag.store import ReportStore
 
 st.set_page_config(page_title="Reports chat")  # no icon: a Material icon favicon is fetched online
@@ -25,7 +26,7 @@ def get_store(settings: Settings) -> ReportStore:
     return ui.make_store(settings)
 
 
-@st.cache_resource(show_spinner="Loading the model (once)…")
+@st.cache_resource(show_spinner="Loading the model (once)…", max_entries=MAX_LOADED)
 def get_engine(spec: str, settings: Settings) -> Engine:
     engine = ui.make_engine(spec, settings, get_store(settings))
     engine.ensure_indexed()

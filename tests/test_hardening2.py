@@ -718,3 +718,38 @@ def test_two_processes_generating_with_an_embedded_model_take_turns(tmp_path):
     assert len(spans) == 4
     for (_s1, e1), (s2, _e2) in zip(spans, spans[1:], strict=False):
         assert e1 <= s2, spans  # generations never overlap across processes
+
+
+# -- 11: the app keeps a bounded number of models loaded -----------------------------------------
+def test_loaded_models_are_bounded_in_the_app_and_per_process():
+    import ast
+    import threading
+
+    from rag.llms import llamacpp
+
+    tree = ast.parse((SEEDS.parent / "app.py").read_text())
+    get_engine = next(n for n in tree.body if isinstance(n, ast.FunctionDef)
+                      and n.name == "get_engine")
+    keywords = {k.arg: ast.unparse(k.value) for d in get_engine.decorator_list
+                if isinstance(d, ast.Call) for k in d.keywords}
+    assert keywords.get("max_entries") == "MAX_LOADED"
+
+    class FakeLlama:
+        closed = 0
+
+        def close(self):
+            FakeLlama.closed += 1
+
+    saved = dict(llamacpp._LOADED)
+    llamacpp._LOADED.clear()
+    try:
+        busy = threading.Lock()
+        llamacpp._LOADED[("a", 1, 1)] = (FakeLlama(), busy)
+        llamacpp._LOADED[("b", 1, 1)] = (FakeLlama(), threading.Lock())
+        llamacpp._LOADED[("c", 1, 1)] = (FakeLlama(), threading.Lock())
+        with busy:  # "a" is generating: it stays; "b" is the oldest idle one
+            llamacpp.evict(2)
+        assert list(llamacpp._LOADED) == [("a", 1, 1), ("c", 1, 1)] and FakeLlama.closed == 1
+    finally:
+        llamacpp._LOADED.clear()
+        llamacpp._LOADED.update(saved)

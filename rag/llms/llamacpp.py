@@ -26,15 +26,35 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 
 from rag.errors import ModelError, ModelFileError
 
-_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}  # oldest use first
 _LOADING = threading.Lock()
+MAX_LOADED = 2  # models kept in memory per process (~1.1 GB each for the default)
+
+
+def evict(keep: int = MAX_LOADED) -> None:
+    """Close the least recently used models until at most ``keep`` stay loaded; a model
+    that is generating right now (its lock is held) is left alone. Call with ``_LOADING``."""
+    for key in list(_LOADED):
+        if len(_LOADED) <= keep:
+            return
+        llama, lock = _LOADED[key]
+        if lock.acquire(blocking=False):
+            try:
+                del _LOADED[key]
+                llama.close()
+            finally:
+                lock.release()
 
 
 def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
-    """The shared llama.cpp model for ``path`` and the lock that guards it."""
+    """The shared llama.cpp model for ``path`` and the lock that guards it (loaded again
+    if it was evicted: at most ``MAX_LOADED`` models stay in memory)."""
     key = (path, n_ctx, n_threads)
     with _LOADING:
-        if key not in _LOADED:
+        if key in _LOADED:
+            _LOADED[key] = _LOADED.pop(key)  # most recently used last
+        else:
+            evict(MAX_LOADED - 1)
             from llama_cpp import Llama
 
             try:
