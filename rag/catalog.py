@@ -129,6 +129,18 @@ class Catalog:
                                (self.collection,)).fetchall()
         return [CatalogEntry(*row[:6], extra=json.loads(row[6] or "{}")) for row in rows]
 
+    def listing(self) -> list[tuple] | None:
+        """(source, title, publisher, chunks, path, file_sha256) of every report, sorted by
+        source, in one query; None when the catalog was never built (then rebuild it)."""
+        if not self.path.is_file():
+            return None
+        with self._db() as con:
+            if con.execute("SELECT 1 FROM built WHERE collection = ?",
+                           (self.collection,)).fetchone() is None:
+                return None
+            return con.execute(f"SELECT {', '.join(_FIXED)} FROM reports WHERE collection = ? "
+                               f"ORDER BY source", (self.collection,)).fetchall()
+
     def get(self, source: str) -> CatalogEntry | None:
         with self._db() as con:
             row = con.execute(f"SELECT {', '.join(_FIXED)}, extra FROM reports "

@@ -266,9 +266,9 @@ class ReportStore:
         Read from the catalog (one query); when there is none yet (an index built before
         the catalog existed, or a deleted catalog file), it is rebuilt from the chunks.
         """
-        if self.catalog is not None and self.catalog.is_built():
-            return [SourceInfo(e.source, e.title, e.publisher, e.chunks, e.path, e.file_sha256)
-                    for e in self.catalog.entries()]
+        rows = self.catalog.listing() if self.catalog is not None else None
+        if rows is not None:
+            return [SourceInfo(*row) for row in rows]
         found, extras = self._scan_sources()
         if self.catalog is not None:
             self.catalog.replace_all([
