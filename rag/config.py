@@ -40,7 +40,7 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
                       "Refuse without asking the model when the best passage's cosine "
                       "similarity is below this."),
     "max_question_chars": ("RAG_MAX_QUESTION_CHARS", 1000, int, "Longest accepted question."),
-    "max_history_messages": ("RAG_MAX_HISTORY", 20, int, "Chat messages kept as context."),
+    "max_history_messages": ("RAG_MAX_HISTORY", 20, int, "Chat messages kept as context (0: none)."),
     "max_tokens": ("RAG_MAX_TOKENS", 200, int, "Longest answer, in tokens."),
     "llm_timeout": ("RAG_LLM_TIMEOUT", 60.0, float, "Seconds before a remote model call fails."),
     "llm_retries": ("RAG_LLM_RETRIES", 2, int, "Retries (with backoff) for 429/5xx answers."),
