@@ -282,7 +282,10 @@ class ReportStore:
         if self.catalog is None or not self.catalog.is_built():
             return None
         reports, chunks = self.catalog.totals()
-        held = self.count()
+        try:
+            held = self.count()
+        except Exception as exc:  # a database that opens but cannot be read
+            return damaged_message(self.db_file.parent if self.db_file else Path("."), exc)
         if held >= chunks:
             return None
         return (f"The index holds {held} chunks, but the catalog ({self.catalog.path}) lists "
