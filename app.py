@@ -16,6 +16,7 @@ from rag.conversations import ConversationStore
 from rag.engine import Engine
 from rag.errors import RagError
 from rag.llms import canonical
+from rag.llms.llamacpp import MAX_LOADED
 from rag.store import ReportStore
 from rag.timeline import build_timeline
 
@@ -29,7 +30,7 @@ def get_store(settings: Settings) -> ReportStore:
     return ui.make_store(settings)
 
 
-@st.cache_resource(show_spinner="Loading the model (once)…")
+@st.cache_resource(show_spinner="Loading the model (once)…", max_entries=MAX_LOADED)
 def get_engine(spec: str, settings: Settings) -> Engine:
     engine = ui.make_engine(spec, settings, get_store(settings))
     engine.ensure_indexed()

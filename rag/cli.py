@@ -1,4 +1,5 @@
-"""``python -m rag``: ingest, ask, chat, serve, conversations, sources, remove, models, eval, bench.
+"""``python -m rag``: ingest, ask, chat, serve, conversations, sources, remove, repair, models,
+eval, bench, timeline.
 
 Every command takes ``--llm SPEC``, ``--k N``, ``--data-dir DIR`` and ``--embeddings SPEC``;
 each overrides the matching environment variable (see ``rag/config.py``).
@@ -8,12 +9,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 from pathlib import Path
 
 from rag.config import Settings
 from rag.errors import InputError, RagError
+from rag.terminal import printable
+
+
+def say(text: str = "", end: str = "\n", file=None, flush: bool = False) -> None:
+    """Print text that may come from a report, a file name or a model: escape sequences and
+    control characters are removed first (see ``rag.terminal``)."""
+    print(printable(text), end=end, file=file or sys.stdout, flush=flush)
 
 
 def _common() -> argparse.ArgumentParser:
@@ -38,15 +47,27 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def _engine(args: argparse.Namespace):
     from rag.engine import build_engine
 
-    return build_engine(settings_from(args))
+    engine = build_engine(settings_from(args))
+    _warn_if_missing(engine.store)
+    return engine
 
 
-def _store(args: argparse.Namespace):
+def _store(args: argparse.Namespace, warn: bool = True):
     from rag.embeddings import build_embeddings
     from rag.store import ReportStore
 
     settings = settings_from(args)
-    return settings, ReportStore.open(settings, build_embeddings(settings))
+    store = ReportStore.open(settings, build_embeddings(settings))
+    if warn:
+        _warn_if_missing(store)
+    return settings, store
+
+
+def _warn_if_missing(store) -> None:
+    """On opening: say so when the index holds less than the catalog lists."""
+    warning = store.missing_from_index()
+    if warning:
+        say(f"warning: {warning}", file=sys.stderr)
 
 
 def _progress_bar():
@@ -68,42 +89,58 @@ def _progress_bar():
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from rag.errors import StoreError
     from rag.ingest import ingest
 
-    settings, store = _store(args)
     if args.reset:
+        try:
+            settings, store = _store(args, warn=False)
+        except StoreError:  # a damaged database: move it aside and start a new one
+            from rag.repair import move_aside
+            from rag.store import make_client
+
+            settings = settings_from(args)
+            moved = move_aside(settings)
+            make_client(settings, fresh=True)
+            say(f"The damaged index was moved to {moved}.", file=sys.stderr)
+            settings, store = _store(args, warn=False)
         store.reset()
         print("Index cleared.", file=sys.stderr)
+    else:
+        settings, store = _store(args)
     paths = [Path(p) for p in args.paths] or [settings.corpus_dir]
     summary = ingest(store, paths, lock_path=settings.data_dir / "ingest.lock",
                      progress=_progress_bar())
-    print("\n".join(summary.lines()))
+    say("\n".join(summary.lines()))
     return 0
 
 
 def _print_stream(stream) -> str:
     """Print an answer as it streams; returns the text shown."""
+    from rag.terminal import TerminalStream
+
     streamed = ""
+    screen = TerminalStream()  # an escape sequence split across tokens is removed whole
     for token in stream:
         streamed += token
-        print(token, end="", flush=True)
-    print()
+        print(screen.feed(token), end="", flush=True)
+    print(screen.flush())
     return streamed
 
 
 def _print_sources(answer, streamed: str = "") -> None:
     if not answer.answerable:
         if streamed.strip() != answer.answer.strip():  # refused after (or before) streaming
-            print(("[withdrawn] " if streamed.strip() else "") + answer.answer)
-        print(f"({answer.refusal_reason})", file=sys.stderr)
+            say(("[withdrawn] " if streamed.strip() else "") + answer.answer)
+        say(f"({answer.refusal_reason})", file=sys.stderr)
         return
     print("\nSources:")
     for c in answer.citations:
         who = f" — {c.publisher}" if c.publisher else ""
         when = f", {c.date}" if c.date else ""
         page = f", p. {c.page}" if c.page else ""
-        print(f"  [{c.n}] {c.title}{who} ({c.source}{when}{page}, chars {c.start}-{c.end})")
-        print(f"      “{c.quote}”")
+        say(f"  [{c.n}] {c.title}{who} ({c.source}{when}{page}, chars {c.start}-{c.end})")
+        say(f"      “{' '.join(c.quote.split())}”")
 
 
 def _load_history(path: str | None) -> list[dict[str, str]] | None:
@@ -117,12 +154,20 @@ def _load_history(path: str | None) -> list[dict[str, str]] | None:
     return data
 
 
+def _announce(settings: Settings) -> None:
+    """Say on stderr which model and server answer, and whether a ``.env`` chose them."""
+    from rag.llms import describe_backend
+
+    say(describe_backend(settings), file=sys.stderr)
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
+    _announce(settings_from(args))
     engine = _engine(args)
     history = _load_history(args.history)
     if args.json:
         answer = engine.answer(args.question, history, sources=args.source)
-        print(json.dumps(answer.to_json(), ensure_ascii=False))
+        print(_json_text(answer.to_json()))
         return 0
     stream = engine.stream(args.question, history, sources=args.source)
     streamed = _print_stream(stream)
@@ -146,15 +191,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.resume:
         conversation = saved.get(args.resume)
         conversation_id, history = conversation.id, conversation.history()
+    _announce(settings_from(args))
     engine = _engine(args)
     summary = engine.ensure_indexed()
     if summary:
-        print("Indexed: " + summary.lines()[0], file=sys.stderr)
-    print(f"Chat about {len(engine.sources())} reports with {engine.model_name}. "
-          f"Type a question; /new starts over, /quit leaves.")
+        say("Indexed: " + summary.lines()[0], file=sys.stderr)
+    say(f"Chat about {len(engine.sources())} reports with {engine.model_name}. "
+        f"Type a question; /new starts over, /quit leaves.")
     if conversation_id:
-        print(f"(resumed {conversation_id}: {conversation.title}, "
-              f"{len(history)} messages)")
+        say(f"(resumed {conversation_id}: {conversation.title}, {len(history)} messages)")
     threading.Thread(target=_warm_up, args=(engine,), daemon=True).start()  # while you type
     while True:
         try:
@@ -184,7 +229,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                       f"python -m rag chat --resume {conversation_id})", file=sys.stderr)
             saved.append_turn(conversation_id, question, answer)
         except RagError as exc:  # one failed answer never ends the chat
-            print(f"\n[error] {exc}")
+            say(f"\n[error] {exc}")
 
 
 def cmd_conversations(args: argparse.Namespace) -> int:
@@ -234,7 +279,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     for info in rows:
         who = f" — {info.publisher}" if info.publisher else ""
         when = f" ({info.date})" if info.date else ""
-        print(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}{when}")
+        say(f"{info.source}\t{info.chunks} chunks\t{info.title}{who}{when}")
     return 0
 
 
@@ -245,16 +290,15 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     k = args.k or 3 * settings.k  # wider than an answer: see rag.timeline.timeline_for
     entries = timeline_for(store, args.question, k, settings.max_evidence, settings.min_relevance)
     if args.json:
-        print(json.dumps({"question": args.question, "entries": [e.to_json() for e in entries]},
-                         ensure_ascii=False))
+        print(_json_text({"question": args.question, "entries": [e.to_json() for e in entries]}))
         return 0
     if not entries:
-        print("Nothing in the reports is relevant enough to this question.")
+        say("Nothing in the reports is relevant enough to this question.")
     for e in entries:
         n = f"[{e.n}] " if e.n else ""
         who = f" — {e.publisher}" if e.publisher else ""
-        print(f"{describe(e)}\t{n}{e.title}{who} ({e.source}, chars {e.start}-{e.end})")
-        print(f"      “{' '.join(e.quote.split())}”")
+        say(f"{describe(e)}\t{n}{e.title}{who} ({e.source}, chars {e.start}-{e.end})")
+        say(f"      “{' '.join(e.quote.split())}”")
     return 0
 
 
@@ -263,7 +307,17 @@ def cmd_remove(args: argparse.Namespace) -> int:
     removed = store.delete_source(args.source)
     if not removed:
         raise InputError(f"No indexed report is called {args.source!r}; see python -m rag sources.")
-    print(f"Removed {args.source} ({removed} chunks).")
+    say(f"Removed {args.source} ({removed} chunks).")
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from rag.embeddings import build_embeddings
+    from rag.repair import repair
+
+    settings = settings_from(args)
+    summary = repair(settings, build_embeddings(settings), progress=_progress_bar())
+    say("\n".join(summary.lines()))
     return 0
 
 
@@ -357,6 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="the report's file name")
     p.set_defaults(func=cmd_remove)
 
+    p = sub.add_parser("repair", parents=[common],
+                       help="move a damaged index aside and re-index the catalog's reports")
+    p.set_defaults(func=cmd_repair)
+
     p = sub.add_parser("models", parents=[common], help="list (and verify) embedded models")
     p.add_argument("--verify", action="store_true", help="assemble and checksum each model")
     p.set_defaults(func=cmd_models)
@@ -374,12 +432,38 @@ def _missing(command: str, package: str) -> int:
     return 2
 
 
+def _json_text(data: object) -> str:
+    """One JSON line; control characters are escaped (json leaves DEL and C1 raw)."""
+    text = json.dumps(data, ensure_ascii=False)
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _json_error(exc: BaseException | None, kind: str = "", message: str = "") -> None:
+    """The one JSON object ``ask --json`` prints when it fails."""
+    error = {"type": kind or type(exc).__name__, "message": message or str(exc)}
+    print(_json_text({"error": error}))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        if exc.code and "--json" in argv:  # argparse explained it on stderr
+            _json_error(None, "UsageError", "invalid arguments; see python -m rag ask --help")
+        raise
+    as_json = bool(getattr(args, "json", False))
     try:
         return args.func(args) or 0
     except RagError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if as_json:
+            _json_error(exc)
+        say(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - one JSON object, even for a bug
+        if not as_json:
+            raise
+        _json_error(exc, message=f"unexpected error: {exc}")
+        return 1

@@ -53,7 +53,7 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
     "max_question_chars": ("RAG_MAX_QUESTION_CHARS", 1000, int,
              'Longest accepted question.'),
     "max_history_messages": ("RAG_MAX_HISTORY", 20, int,
-             'Chat messages kept as context.'),
+             'Chat messages kept as context (0: none).'),
     "max_tokens": ("RAG_MAX_TOKENS", 200, int,
              'Longest answer, in tokens.'),
     "llm_timeout": ("RAG_LLM_TIMEOUT", 60.0, float,
@@ -79,13 +79,27 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
 }
 
 
+_OPTIONS = {"k": "--k"}  # settings that also have a command-line option
+_FROM_DOTENV: set[str] = set()  # variables that the working directory's .env set
+
+
 def _load_dotenv() -> None:
     """Read ``.env`` from the working directory into the environment (never overriding it)."""
     try:
-        from dotenv import load_dotenv
+        from dotenv import dotenv_values, load_dotenv
     except ImportError:  # pragma: no cover - python-dotenv is a pinned requirement
         return
-    load_dotenv(Path.cwd() / ".env", override=False)
+    path = Path.cwd() / ".env"
+    if path.is_file():
+        _FROM_DOTENV.update(k for k, v in dotenv_values(path).items()
+                            if v is not None and k not in os.environ)
+    load_dotenv(path, override=False)
+
+
+def from_dotenv() -> set[str]:
+    """Names of the variables that a ``.env`` file (not the environment) set, so the CLI can
+    say when a ``.env`` chose the model or server."""
+    return set(_FROM_DOTENV)
 
 
 def _convert(name: str, env: str, raw: Any, typ: type) -> Any:
@@ -152,12 +166,20 @@ class Settings:
                           ("max_tokens", 16), ("chroma_port", 1), ("n_threads", 1),
                           ("api_max_queue", 1)):
             if getattr(self, name) < low:
-                raise ConfigError(f"{name} must be at least {low}; set {_SPEC[name][0]}.")
+                option = _OPTIONS.get(name)
+                raise ConfigError(f"{name} must be at least {low}; "
+                                  + (f"pass {option} N or " if option else "")
+                                  + f"set {_SPEC[name][0]}.")
         if self.answer_format not in ("auto", "free", "cite-first"):
             raise ConfigError(f"answer_format={self.answer_format!r} is not one of auto, free, "
                               f"cite-first; set {_SPEC['answer_format'][0]}.")
         if self.k > 50:
-            raise ConfigError(f"k={self.k} is above the cap of 50; set {_SPEC['k'][0]} lower.")
+            raise ConfigError(f"k={self.k} is above the cap of 50; pass --k 1 to 50 or set "
+                              f"{_SPEC['k'][0]} lower.")
+        if self.max_history_messages < 0:
+            raise ConfigError(f"max_history_messages={self.max_history_messages} is negative; "
+                              f"set {_SPEC['max_history_messages'][0]} to 0 (no history) or "
+                              f"more.")
 
     def require(self, name: str, why: str) -> Any:
         """Return a setting or raise an error naming the environment variable to set."""

@@ -30,8 +30,9 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from rag import answer_format, citations, conflicts, prompts, stances, support, timeline
 from rag.answer_format import SENTINEL
+from rag.budget import context_size, fit_evidence, token_counter
 from rag.config import Settings
-from rag.errors import InputError, ModelError, RagError
+from rag.errors import InputError, ModelError, RagError, StoreError
 from rag.evidence import POOL, SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.llms.errors import provider_error
@@ -130,8 +131,12 @@ class Engine:
                       lock_path=self.settings.data_dir / "ingest.lock", progress=progress)
 
     def ensure_indexed(self) -> IngestSummary | None:
-        """Index the default corpus when nothing is indexed yet."""
+        """Index the default corpus when nothing is indexed yet (never over an index that
+        the catalog says should hold reports: that one was emptied or damaged)."""
         if not self.store.keyword_snapshot().ids:  # no count(): ~5 ms at 100,000 chunks
+            lost = self.store.missing_from_index()
+            if lost:
+                raise StoreError(lost)
             return self.ingest()
         return None
 
@@ -159,7 +164,7 @@ class Engine:
         warnings = []
         cap = self.settings.max_history_messages
         if len(history) > cap:
-            history = history[-cap:]
+            history = history[len(history) - cap:]  # cap 0: no history (history[-0:] is all)
             warnings.append(f"Only the last {cap} messages of the conversation were used "
                             f"(RAG_MAX_HISTORY).")
         k = k or self.settings.k
@@ -292,10 +297,16 @@ def evidence_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     """The few numbered sentences the model is shown."""
     assert turn.retrieval is not None
     with turn.clock.time("evidence"):
-        turn.answer.evidence = select_evidence(
+        chosen = select_evidence(
             turn.standalone, turn.retrieval.passages, engine.sentence_vectors,
             engine.settings.max_evidence, query_vector=turn.retrieval.query_vector,
             idf=engine.store.keyword_snapshot().index.idf)
+        # The prompt always fits the model's context with room for the answer (counted with
+        # the model's tokenizer where it has one): the lowest-scored evidence goes first.
+        turn.answer.evidence = fit_evidence(
+            chosen, lambda ev: engine.answer_prompt.format(evidence=format_evidence(ev),
+                                                           question=turn.standalone),
+            token_counter(engine.llm), context_size(engine.llm), engine.settings.max_tokens)
     if not turn.answer.evidence:
         turn.refuse("no evidence sentences were found")
         yield turn.answer.answer

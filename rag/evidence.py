@@ -21,8 +21,8 @@ import numpy as np
 from rag.bm25 import tokenize
 from rag.figures import figures, is_quantity_question
 from rag.ranking import spread
-from rag.safety import looks_like_instruction
-from rag.text import split_sentences
+from rag.safety import never_evidence, prompt_text
+from rag.text import lines_with_offsets, split_sentences
 from rag.types import Evidence, Passage
 
 _PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|its)\b", re.I)
@@ -31,15 +31,19 @@ _PRONOUN_START = re.compile(r"^(he|she|they|it|his|her|their|its)\b", re.I)
 def candidate_sentences(passages: list[Passage]) -> list[tuple[Passage, int, int, str]]:
     """Unique sentences of the passages as (passage, start, end, text), offsets in the file.
 
-    Sentences that address the assistant ("ignore previous instructions ...") are left out:
-    reports are data, and such text is never shown to the model.
+    Sentences that address the assistant ("ignore previous instructions ...") or are an
+    editor's note are left out, and so is the rest of their line (an injected paragraph
+    may put its payload in the next sentence): reports are data, and such text is never
+    shown to the model, so its figures never reach an answer or the disagreement table.
     """
     seen: set[tuple[str, int]] = set()
     out = []
     for p in passages:
+        hostile = [line for line in lines_with_offsets(p.text) if never_evidence(line.text)]
         for s in split_sentences(p.text):
             key = (p.source, p.start + s.start)
-            if key not in seen and len(s.text.split()) >= 3 and not looks_like_instruction(s.text):
+            if (key not in seen and len(s.text.split()) >= 3 and not never_evidence(s.text)
+                    and not any(h.start <= s.start < h.end for h in hostile)):
                 seen.add(key)
                 out.append((p, p.start + s.start, p.start + s.end, s.text))
     return out
@@ -175,5 +179,5 @@ def format_evidence(evidence: list[Evidence]) -> str:
         if current is not None and ev.source != current:
             lines.append("")
         current = ev.source
-        lines.append(f"[{ev.n}] {' '.join(ev.text.split())}")
+        lines.append(f"[{ev.n}] {' '.join(prompt_text(ev.text).split())}")
     return "\n".join(lines)

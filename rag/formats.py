@@ -18,13 +18,13 @@ from __future__ import annotations
 import io
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
 from rag.dates import iso_of, parse_date
 from rag.errors import IngestError
-from rag.text import decode, html_to_text
+from rag.text import decode_report, html_to_text
 
 SHORT_PAGE = 500  # characters of visible text below which a page is kept whole
 PAGE_BREAK = "\n\f\n"
@@ -45,6 +45,7 @@ class Document:
     publisher: str | None = None
     date: str | None = None  # ISO date from the file's metadata
     date_how: str = ""  # "html meta" or "pdf metadata"
+    encoding: str = ""  # what the file was decoded from: "utf-8", "cp1252", ..., or "pdf"
 
 
 def read_document(path: Path) -> Document:
@@ -55,11 +56,11 @@ def read_document(path: Path) -> Document:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        return pdf_document(data, str(path))
-    text = decode(data, str(path))
+        return replace(pdf_document(data, str(path)), encoding="pdf")
+    text, encoding = decode_report(data, str(path))
     if suffix in (".html", ".htm"):
-        return html_document(text, str(path))
-    return Document(text)
+        return replace(html_document(text, str(path)), encoding=encoding)
+    return Document(text, encoding=encoding)
 
 
 class _MetaDates(HTMLParser):

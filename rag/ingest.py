@@ -18,6 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from rag.catalog import entry
 from rag.chunking import chunk_report
 from rag.clean import clean
 from rag.dates import report_date
@@ -27,7 +28,7 @@ from rag.store import ReportStore
 from rag.text import SUPPORTED_SUFFIXES
 from rag.types import Chunk
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MiB, as the README says
 BATCH_CHUNKS = 256  # new chunks of several files embedded and written together
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
@@ -52,8 +53,24 @@ class IngestSummary:
         return out
 
 
+def outside_folder(path: Path, folder: Path) -> str | None:
+    """Why ``path`` may not be read as part of ``folder`` (a symlink that resolves outside
+    it, such as ``x.txt -> /etc/passwd``), or None when it stays inside."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return "a broken or looping symlink"
+    if not target.is_relative_to(folder.resolve()):
+        return f"a symlink to {target}, outside {folder.resolve()}; copy the file in instead"
+    return None
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], list[Path]]:
-    """Files to index under ``paths``, files refused (with why), and the folders scanned."""
+    """Files to index under ``paths``, files refused (with why), and the folders scanned.
+
+    A file must stay inside the folder being ingested (for a file named directly: its own
+    folder), so a symlink to ``/etc/passwd`` is refused, never indexed and quoted.
+    """
     files: list[Path] = []
     skipped: list[tuple[str, str]] = []
     folders: list[Path] = []
@@ -61,14 +78,19 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]], 
         path = Path(path)
         if path.is_dir():
             folders.append(path.resolve())
-            for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            for f in sorted(p for p in path.rglob("*") if p.is_file() or p.is_symlink()):
                 if f.name.startswith("."):
                     continue
-                if f.suffix.lower() in SUPPORTED_SUFFIXES:
+                why = outside_folder(f, path)
+                if why:
+                    skipped.append((str(f), why))
+                elif f.suffix.lower() in SUPPORTED_SUFFIXES:
                     files.append(f)
                 else:
                     skipped.append((str(f), f"unsupported type {f.suffix or '(none)'}; "
                                              f"use {', '.join(SUPPORTED_SUFFIXES)}"))
+        elif path.is_file() and outside_folder(path, path.parent):
+            skipped.append((str(path), outside_folder(path, path.parent)))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(path)
@@ -100,25 +122,58 @@ class FilePlan:
         return "updated" if self.kept or self.stale else "added"
 
 
-def plan_file(store: ReportStore, path: Path) -> FilePlan:
-    """Read, clean and chunk one file, and compare its chunk ids with the stored ones."""
+def report_id(store: ReportStore, path: Path, claimed: dict[str, str] | None = None,
+              known: dict[str, str] | None = None) -> str:
+    """The report id (``source``) of the file at ``path``: its name, unless another file
+    already holds that name, then the name with a short suffix from the file's path.
+
+    ``dirA/report.txt`` indexed first is ``report.txt``; ``dirB/report.txt`` then becomes
+    ``report-1a2b3c.txt`` instead of replacing A's report. A name whose indexed file is gone
+    (the file was moved) is taken over. Ids already in an index keep meaning the same file.
+    ``claimed``: ids given earlier in this run, id -> resolved path; ``known``: ids to keep,
+    resolved path -> id (``repair`` re-indexes files under the ids the catalog lists).
+    """
+    resolved = str(path.resolve())
+    if known and known.get(resolved):
+        return known[resolved]
+    stem, dot, suffix = path.name.rpartition(".")
+    candidates = [path.name] + [f"{stem}-{digest}{dot}{suffix}" for digest in
+                                (hashlib.sha256(resolved.encode()).hexdigest()[:n]
+                                 for n in (6, 12, 64))]
+    for source in candidates:
+        if claimed is not None and source in claimed:
+            if claimed[source] == resolved:
+                return source
+            continue
+        info = store.source_info(source)
+        if info is None or info.path == resolved or not info.path or not Path(info.path).exists():
+            return source
+    return candidates[-1]
+
+
+def plan_file(store: ReportStore, path: Path, source: str | None = None) -> FilePlan:
+    """Read, clean and chunk one file, and compare its chunk ids with the stored ones.
+
+    ``source``: the report id (default: the file name; see ``report_id``).
+    """
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise IngestError(str(path), f"cannot be read ({exc.strerror or exc})") from None
     if size > MAX_FILE_BYTES:
-        raise IngestError(str(path), f"too large ({size / 1e6:.1f} MB; the limit is "
-                                     f"{MAX_FILE_BYTES / 1e6:.0f} MB)")
+        raise IngestError(str(path), f"too large ({size / 2**20:.1f} MiB; the limit is "
+                                     f"{MAX_FILE_BYTES / 2**20:.0f} MiB)")
     doc = read_document(path)
     text = doc.text
-    report = clean(path.name, text, title=doc.title, publisher=doc.publisher)
+    report = clean(source or path.name, text, title=doc.title, publisher=doc.publisher)
     chunks = chunk_report(report)
     if not chunks:
         raise IngestError(str(path), "no report text left after removing page furniture")
     dated = report_date(text, doc.date, doc.date_how)
     meta = {"path": str(path.resolve()),
             "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-            "date": dated.date if dated else "", "date_source": dated.how if dated else ""}
+            "date": dated.date if dated else "", "date_source": dated.how if dated else "",
+            "encoding": doc.encoding}
     existing = store.ids_for_source(report.source)
     wanted = {c.id for c in chunks}
     plan = FilePlan(path, report.source, chunks, meta,
@@ -142,6 +197,8 @@ def apply_plans(store: ReportStore, plans: list[FilePlan]) -> None:
             store.refresh_metadata(plan.kept if plan.status != "unchanged" else plan.chunks,
                                    plan.meta)
         store.delete_ids(plan.stale)
+    store.record_reports([entry(p.source, p.chunks[0].title, p.chunks[0].publisher,
+                                len(p.chunks), p.meta) for p in plans])
 
 
 def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
@@ -152,8 +209,12 @@ def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
 
 
 def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = None,
-           progress: Progress | None = None, lock_timeout: float = 120.0) -> IngestSummary:
-    """Index every supported file under ``paths``; see the module docstring."""
+           progress: Progress | None = None, lock_timeout: float = 120.0,
+           known_ids: dict[str, str] | None = None) -> IngestSummary:
+    """Index every supported file under ``paths``; see the module docstring.
+
+    ``known_ids``: report ids to keep for some files (resolved path -> id; see ``report_id``).
+    """
     started = time.perf_counter()
     files, skipped, folders = discover(paths)
     summary = IngestSummary(skipped=skipped)
@@ -166,36 +227,37 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
         raise StoreError(f"Another ingest has held {lock_path} for {lock_timeout:.0f}s; "
                          f"wait for it to finish and run ingest again.") from None
     try:
-        seen: set[str] = set()
+        claimed: dict[str, str] = {}  # report id -> resolved path, for this run
+        done_paths: set[str] = set()
         batch: list[FilePlan] = []
 
         def flush() -> None:
             apply_plans(store, batch)
             for plan in batch:
-                getattr(summary, plan.status).append(plan.path.name)
+                getattr(summary, plan.status).append(plan.source)
                 summary.chunks_embedded += len(plan.missing)
             batch.clear()
 
         for done, path in enumerate(files):
             if progress:
                 progress(done, len(files), path.name)
-            if path.name in seen:
-                summary.skipped.append((str(path), "another file with the same name was "
-                                                   "indexed in this run; rename one"))
-                continue
+            if str(path.resolve()) in done_paths:
+                continue  # the same file named twice
             try:
-                plan = plan_file(store, path)
+                source = report_id(store, path, claimed, known_ids)
+                plan = plan_file(store, path, source)
             except IngestError as exc:
                 summary.skipped.append((exc.path, exc.reason))
                 continue
-            seen.add(path.name)
+            claimed[source] = str(path.resolve())
+            done_paths.add(claimed[source])
             batch.append(plan)
             if sum(len(p.missing) for p in batch) >= BATCH_CHUNKS:
                 flush()
         flush()
         for info in store.sources():
             stored = Path(info.path) if info.path else None
-            if (stored and info.source not in seen and not stored.exists()
+            if (stored and info.source not in claimed and not stored.exists()
                     and any(stored.is_relative_to(folder) for folder in folders)):
                 store.delete_source(info.source)
                 summary.removed.append(info.source)

@@ -91,6 +91,7 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
     rows: dict[str, tuple[str, dict]] = {}
     dense_score: dict[str, float] = {}
     keyword_score: dict[str, float] = {}
+    dense = [row for row in dense if row[2] is not None]  # a chunk gone since: skipped
     for rank, (cid, text, meta, sim) in enumerate(dense, start=1):
         fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
         rows[cid] = (text, meta)

@@ -7,7 +7,10 @@ the collection records the embedding model that built it.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,11 +22,13 @@ from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
 from rag.bm25 import BM25Index
+from rag.catalog import Catalog, CatalogEntry
 from rag.config import Settings
 from rag.errors import EmbeddingMismatchError, RagError, StoreError, StoreUnavailableError
 from rag.text import read_text
 from rag.types import Chunk
 
+_CHUNK_KEYS = {"source", "title", "publisher", "start", "end", "index", "path", "file_sha256"}
 _PAGE = 5000  # rows per get() call: bounded memory per request on big collections
 
 
@@ -52,8 +57,13 @@ class KeywordSnapshot:
     signature: tuple[Any, ...]
 
 
-def make_client(settings: Settings) -> chromadb.ClientAPI:
-    """An embedded persistent client, or an HTTP client when ``CHROMA_HOST`` is set."""
+def make_client(settings: Settings, fresh: bool = False) -> chromadb.ClientAPI:
+    """An embedded persistent client, or an HTTP client when ``CHROMA_HOST`` is set.
+
+    ``fresh``: a new embedded client that reads the database again. Chroma shares one
+    system per folder within a process and keeps its vector index (HNSW) in memory, so
+    without this, writes by another process stay invisible to vector search.
+    """
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     if settings.chroma_host:
         url = f"http://{settings.chroma_host}:{settings.chroma_port}"
@@ -69,25 +79,49 @@ def make_client(settings: Settings) -> chromadb.ClientAPI:
             ) from None
         return client
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    if fresh:  # forget this folder's shared system; other holders keep theirs until they reopen
+        from chromadb.api.shared_system_client import SharedSystemClient as Shared
+
+        with Shared._refcount_lock:
+            Shared._identifier_to_system.pop(str(settings.chroma_dir), None)
+            Shared._identifier_to_refcount.pop(str(settings.chroma_dir), None)
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except Exception as exc:  # chromadb's InternalError for a malformed database file
+        raise StoreError(damaged_message(settings.chroma_dir, exc)) from None
+
+
+def damaged_message(folder: Path, exc: Exception) -> str:
+    """What to do when the embedded index cannot be opened or written."""
+    return (f"The index in {folder} cannot be used ({type(exc).__name__}: {exc}). If the disk "
+            f"is full, free space and try again. If the database is damaged, run `python -m "
+            f"rag repair`: it moves the damaged folder aside and re-indexes every report "
+            f"listed in the catalog from its file.")
 
 
 class ReportStore:
     """Chunks of every indexed report, searchable by vector and by keyword."""
 
     def __init__(self, client: chromadb.ClientAPI, embeddings: Embeddings, collection: str,
-                 db_file: Path | None = None) -> None:
+                 db_file: Path | None = None, catalog: Catalog | None = None,
+                 reopen: Callable[[], chromadb.ClientAPI] | None = None) -> None:
         """``db_file``: the embedded store's database, whose change time tells that another
-        process wrote (None for a server: then the collection's size is asked instead)."""
+        process wrote (None for a server: then the collection's size is asked instead).
+        ``catalog``: the report catalog (see ``rag.catalog``); ``reopen``: makes a fresh
+        client, used when another process changed the index (see ``keyword_snapshot``)."""
         self.client = client
         self.db_file = db_file
+        self.catalog = catalog
+        self._reopen_client = reopen
+        self.collection_name = collection
         self.embeddings = embeddings
         self.embedding_name = embeddings.name
-        self.vectorstore = Chroma(
-            client=client, collection_name=collection, embedding_function=embeddings,
-            collection_configuration={"hnsw": {"space": "cosine"}},
-            collection_metadata={"embedding_model": self.embedding_name},
-        )
+        try:
+            self.vectorstore = self._vectorstore(client)
+        except Exception as exc:
+            if db_file is None:
+                raise
+            raise StoreError(damaged_message(db_file.parent, exc)) from None
         built_with = (self.collection.metadata or {}).get("embedding_model")
         if built_with and built_with != self.embedding_name:
             raise EmbeddingMismatchError(mismatch_message(collection, built_with,
@@ -96,10 +130,29 @@ class ReportStore:
         self._lock = threading.Lock()
         self._snapshot: KeywordSnapshot | None = None
 
+    def _vectorstore(self, client: chromadb.ClientAPI) -> Chroma:
+        return Chroma(
+            client=client, collection_name=self.collection_name,
+            embedding_function=self.embeddings,
+            collection_configuration={"hnsw": {"space": "cosine"}},
+            collection_metadata={"embedding_model": self.embedding_name},
+        )
+
     @classmethod
     def open(cls, settings: Settings, embeddings: Embeddings) -> ReportStore:
-        db_file = None if settings.chroma_host else settings.chroma_dir / "chroma.sqlite3"
-        return cls(make_client(settings), embeddings, settings.collection, db_file)
+        """The configured store; an embedded one keeps a catalog in ``RAG_DATA_DIR``."""
+        if settings.chroma_host:
+            return cls(make_client(settings), embeddings, settings.collection)
+        catalog = Catalog(settings.data_dir / "catalog.sqlite3", settings.collection)
+        return cls(make_client(settings), embeddings, settings.collection,
+                   settings.chroma_dir / "chroma.sqlite3", catalog,
+                   reopen=lambda: make_client(settings, fresh=True))
+
+    def reopen(self) -> None:
+        """Read the database again (another process wrote): a fresh client and collection."""
+        if self._reopen_client is not None:
+            client = self._reopen_client()
+            self.vectorstore, self.client = self._vectorstore(client), client
 
     @property
     def collection(self) -> chromadb.Collection:
@@ -125,37 +178,64 @@ class ReportStore:
             return
         metas = [m for group, extra in groups for m in self._metadatas(group, extra)]
         vectors = self.embeddings.embed_documents([c.text for c in chunks])
-        page = min(_PAGE, self.client.get_max_batch_size())
-        for i in range(0, len(chunks), page):
-            self.collection.upsert(ids=[c.id for c in chunks[i:i + page]],
-                                   embeddings=vectors[i:i + page],
-                                   documents=[c.text for c in chunks[i:i + page]],
-                                   metadatas=metas[i:i + page])
+        with self._writing():
+            page = min(_PAGE, self.client.get_max_batch_size())
+            for i in range(0, len(chunks), page):
+                self.collection.upsert(ids=[c.id for c in chunks[i:i + page]],
+                                       embeddings=vectors[i:i + page],
+                                       documents=[c.text for c in chunks[i:i + page]],
+                                       metadatas=metas[i:i + page])
         self._touch()
 
     def refresh_metadata(self, chunks: list[Chunk], extra: dict[str, Any]) -> None:
         """Rewrite the metadata of stored chunks without embedding them again."""
         if chunks:
-            self.collection.update(ids=[c.id for c in chunks],
-                                   metadatas=self._metadatas(chunks, extra))
+            with self._writing():
+                self.collection.update(ids=[c.id for c in chunks],
+                                       metadatas=self._metadatas(chunks, extra))
             self._touch()
 
     def delete_ids(self, ids: list[str] | set[str]) -> None:
         ids = list(ids)
-        for i in range(0, len(ids), _PAGE):
-            self.collection.delete(ids=ids[i:i + _PAGE])
+        with self._writing():
+            for i in range(0, len(ids), _PAGE):
+                self.collection.delete(ids=ids[i:i + _PAGE])
         if ids:
             self._touch()
 
     def delete_source(self, source: str) -> int:
+        """Remove a report: from the catalog first, so a reader never finds the catalog
+        promising chunks that are already gone."""
         ids = self.ids_for_source(source)
+        if self.catalog is not None:
+            self.catalog.delete(source)
         self.delete_ids(ids)
         return len(ids)
 
+    def record_reports(self, entries: list[CatalogEntry]) -> None:
+        """Write reports to the catalog (ingest calls this after their chunks are in)."""
+        if self.catalog is not None and entries:
+            self.catalog.put(entries)
+
     def reset(self) -> None:
         """Drop every chunk (the collection is recreated with the current embedding model)."""
-        self.vectorstore.reset_collection()
+        if self.catalog is not None:
+            self.catalog.clear()
+        with self._writing():
+            self.vectorstore.reset_collection()
         self._touch()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Chroma's raw errors on a write (full disk, deleted or damaged folder) as a
+        StoreError that says what to do."""
+        try:
+            yield
+        except RagError:
+            raise
+        except Exception as exc:
+            folder = self.db_file.parent if self.db_file is not None else Path("the server")
+            raise StoreError(damaged_message(folder, exc)) from None
 
     def _touch(self) -> None:
         with self._lock:
@@ -183,8 +263,41 @@ class ReportStore:
         return ids, texts, metas
 
     def sources(self) -> list[SourceInfo]:
-        """Indexed reports with their titles and chunk counts, sorted by source."""
+        """Indexed reports with their titles and chunk counts, sorted by source.
+
+        Read from the catalog (one query); when there is none yet (an index built before
+        the catalog existed, or a deleted catalog file), it is rebuilt from the chunks.
+        """
+        rows = self.catalog.listing() if self.catalog is not None else None
+        if rows is not None:
+            return [SourceInfo(*row) for row in rows]
+        found, extras = self._scan_sources()
+        if self.catalog is not None:
+            self.catalog.replace_all([
+                CatalogEntry(i.source, i.title, i.publisher, i.chunks, i.path, i.file_sha256,
+                             extras[i.source]) for i in found])
+        return found
+
+    def missing_from_index(self) -> str | None:
+        """A warning when the index holds fewer chunks than the catalog lists (the database
+        was emptied, damaged or replaced), else None."""
+        if self.catalog is None or not self.catalog.is_built():
+            return None
+        reports, chunks = self.catalog.totals()
+        try:
+            held = self.count()
+        except Exception as exc:  # a database that opens but cannot be read
+            return damaged_message(self.db_file.parent if self.db_file else Path("."), exc)
+        if held >= chunks:
+            return None
+        return (f"The index holds {held} chunks, but the catalog ({self.catalog.path}) lists "
+                f"{reports} reports with {chunks} chunks: the database was emptied or damaged. "
+                f"Run `python -m rag repair` to re-index them from their files.")
+
+    def _scan_sources(self) -> tuple[list[SourceInfo], dict[str, dict[str, Any]]]:
+        """Reports from every chunk's metadata (the slow way), with each one's extra keys."""
         found: dict[str, SourceInfo] = {}
+        extras: dict[str, dict[str, Any]] = {}
         total = self.count()
         for offset in range(0, total, _PAGE):
             page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
@@ -196,9 +309,11 @@ class ReportStore:
                         meta.get("publisher") or None, 1, meta.get("path", ""),
                         meta.get("file_sha256", ""), meta.get("date") or None,
                         meta.get("date_source") or None)
+                    extras[meta["source"]] = {k: v for k, v in meta.items()
+                                              if k not in _CHUNK_KEYS}
                 else:
                     info.chunks += 1
-        return [found[k] for k in sorted(found)]
+        return [found[k] for k in sorted(found)], extras
 
     def source_info(self, source: str) -> SourceInfo | None:
         page = self.collection.get(where={"source": source}, include=["metadatas"])
@@ -217,9 +332,12 @@ class ReportStore:
         if path is None:
             return None
         try:
-            return _read_cached(str(path), path.stat().st_mtime_ns)
+            text = _read_cached(str(path), path.stat().st_mtime_ns)
         except (RagError, OSError):
             return None
+        if info.file_sha256 and _sha256(text) != info.file_sha256:
+            return None  # not the file that was indexed (replaced, or now a symlink elsewhere)
+        return text
 
     def stamp(self) -> tuple[Any, ...]:
         """Changes when another process may have written: the embedded database file's
@@ -238,7 +356,10 @@ class ReportStore:
         Writes through this store drop the snapshot at once. Writes by another process
         change the stamp (see ``stamp``); the chunk ids are then fetched (cheap) and the
         index is rebuilt only if they differ, since merely opening a client touches the file.
-        Chunk ids hash the source and the text, so equal ids mean equal texts.
+        Chunk ids hash the source and the text, so equal ids mean equal texts. When they
+        differ, the vector side is reopened too (``reopen``): Chroma's in-memory vector index
+        does not see another process's writes, so new reports would not be found by vector
+        and removed ones would come back without their metadata.
         """
         stamp = self.stamp()
         snap = self._snapshot
@@ -248,9 +369,11 @@ class ReportStore:
             writes, snap = self._writes, self._snapshot
             if snap is not None and snap.signature == (writes, stamp):
                 return snap
-            if snap is not None and snap.signature[0] == writes and self.all_ids() == snap.ids:
-                snap.signature = (writes, stamp)
-                return snap
+            if snap is not None and snap.signature[0] == writes:
+                if self.all_ids() == snap.ids:
+                    snap.signature = (writes, stamp)
+                    return snap
+                self.reopen()  # another process added or removed chunks
             ids, texts, metas = self.all_rows()
             snap = KeywordSnapshot(ids, texts, metas, BM25Index(texts), (writes, stamp))
             self._snapshot = snap
@@ -275,7 +398,9 @@ class ReportStore:
                              f"`python -m rag ingest --reset` if the store is damaged.") from exc
         rows = zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0],
                    strict=True)
-        return [(i, d, m, 1.0 - float(dist)) for i, d, m, dist in rows]
+        # A hit without metadata is a chunk deleted since the vector index was loaded.
+        return [(i, d, m, 1.0 - float(dist)) for i, d, m, dist in rows
+                if m is not None and d is not None]
 
 
 def mismatch_message(collection: str, built_with: str, configured: str) -> str:
@@ -296,10 +421,21 @@ def mismatch_message(collection: str, built_with: str, configured: str) -> str:
 
 
 def report_path(info: SourceInfo) -> Path | None:
-    """The original file of a report, if it is still on this machine."""
-    if info.path and Path(info.path).is_file():
-        return Path(info.path)
+    """The original file of a report, if it is still on this machine at the indexed place
+    (ingest stores the resolved path, so a path that now resolves elsewhere is refused)."""
+    if not info.path:
+        return None
+    path = Path(info.path)
+    try:
+        if path.is_file() and path.resolve() == path:
+            return path
+    except (OSError, RuntimeError):
+        pass
     return None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=64)

@@ -30,26 +30,66 @@ _SENTENCE_START = re.compile(r"\s+([\"“‘'(\[]?[A-Z0-9À-Ý])")
 
 
 def decode(data: bytes, name: str = "file") -> str:
-    """Decode file bytes: UTF-8 (BOM optional) or UTF-16 with a BOM; anything else is an error."""
+    """Decode file bytes to text (see ``decode_report``, which also names the encoding)."""
+    return decode_report(data, name)[0]
+
+
+def decode_report(data: bytes, name: str = "file") -> tuple[str, str]:
+    """Decode file bytes: (text, encoding). UTF-8 (BOM optional), UTF-16 with a BOM, else a
+    legacy single-byte encoding: cp1252 (or Latin-1) for mostly-ASCII text such as a 2005
+    article with "£", or one a detector (charset-normalizer) is sure of, such as cp1251
+    Russian. A NUL byte anywhere means a binary file.
+
+        >>> decode_report("costs £300".encode("latin-1"))
+        ('costs £300', 'cp1252')
+    """
     if not data.strip():
         raise IngestError(name, "the file is empty")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            text = data.decode("utf-16")
+            text, encoding = data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise IngestError(name, "invalid UTF-16 text; re-save the file as UTF-8") from None
+    elif b"\x00" in data:
+        raise IngestError(name, "binary file (NUL bytes); only text reports can be indexed")
     else:
-        if b"\x00" in data[:8192]:
-            raise IngestError(name, "binary file (NUL bytes); only text reports can be indexed")
         try:
-            text = data.decode("utf-8-sig")
+            text, encoding = data.decode("utf-8-sig"), "utf-8"
         except UnicodeDecodeError as exc:
-            raise IngestError(
-                name, f"not UTF-8 (byte {exc.start} is invalid); re-save the file as UTF-8"
-            ) from None
+            text, encoding = _legacy(data, name, exc.start)
     if not text.strip():
         raise IngestError(name, "the file has no text")
-    return text
+    return text, encoding
+
+
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def _legacy(data: bytes, name: str, bad: int) -> tuple[str, str]:
+    """Text of a file that is not UTF-8, in a single-byte encoding we can be sure of."""
+    refuse = IngestError(name, f"not UTF-8 (byte {bad} is invalid) and no single-byte "
+                               f"encoding fits it surely; re-save the file as UTF-8")
+    text, encoding = None, None
+    for western in ("cp1252", "latin-1"):
+        try:
+            candidate = data.decode(western)
+        except UnicodeDecodeError:
+            continue
+        letters = [c for c in candidate if c.isalpha()]
+        if letters and sum(c.isascii() for c in letters) >= 0.9 * len(letters):
+            text, encoding = candidate, western  # Western text: a few £, é, “ ” in English
+        break
+    if text is None:
+        from charset_normalizer import from_bytes
+        from charset_normalizer.utils import is_multi_byte_encoding
+
+        best = from_bytes(data).best()
+        if best is None or is_multi_byte_encoding(best.encoding) or best.chaos > 0.1:
+            raise refuse
+        text, encoding = str(best), best.encoding
+    if len(_CONTROL.findall(text)) > 0.01 * len(text):
+        raise refuse
+    return text, encoding
 
 
 def read_text(path: Path) -> str:
@@ -62,6 +102,15 @@ def read_text(path: Path) -> str:
     from rag.formats import read_document  # formats builds on this module
 
     return read_document(path).text
+
+
+def read_report(path: Path) -> tuple[str, str]:
+    """``read_text`` plus the encoding the file was decoded from (``utf-8``, ``cp1252``,
+    ``pdf``...)."""
+    from rag.formats import read_document
+
+    doc = read_document(path)
+    return doc.text, doc.encoding
 
 
 class _TextExtractor(HTMLParser):
@@ -133,8 +182,40 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     return word.lower() in _ABBREVIATIONS
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentences of ``text[start:end]`` with offsets into ``text``; line breaks always split."""
+MAX_SENTENCE_CHARS = 600  # longer runs (a 23 KB line without punctuation) become windows
+
+
+def windows(text: str, span: Span, max_chars: int = MAX_SENTENCE_CHARS) -> list[Span]:
+    """``span`` cut into pieces of at most ``max_chars``, at whitespace where there is some.
+
+        >>> [s.text for s in windows("aaa bbb ccc", Span("aaa bbb ccc", 0, 11), 8)]
+        ['aaa bbb', 'ccc']
+    """
+    out: list[Span] = []
+    start = span.start
+    while span.end - start > max_chars:
+        cut = text.rfind(" ", start + 1, start + max_chars + 1)
+        cut = cut if cut > start else start + max_chars
+        piece = text[start:cut].rstrip()
+        out.append(Span(piece, start, start + len(piece)))
+        start = cut
+        while start < span.end and text[start].isspace():
+            start += 1
+    if start < span.end:
+        out.append(Span(text[start:span.end], start, span.end))
+    return out
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None,
+                    max_chars: int = MAX_SENTENCE_CHARS) -> list[Span]:
+    """Sentences of ``text[start:end]`` with offsets into ``text``; line breaks always split,
+    and a sentence longer than ``max_chars`` is cut into windows (see ``windows``), so no
+    evidence sentence or chunk can outgrow a prompt."""
+    spans = [w for s in _sentences(text, start, end) for w in windows(text, s, max_chars)]
+    return spans
+
+
+def _sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     spans: list[Span] = []
     for line in lines_with_offsets(text, start, end):
         cursor = line.start

@@ -67,7 +67,7 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, embed
     shutil.copy(SEEDS / "003_ca6e3800ea5608bd.txt", folder)
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.md").write_bytes(b"\x00\x01\x02binary")
-    (folder / "latin.txt").write_bytes("Caf\u00e9 report".encode("latin-1"))
+    (folder / "korean.txt").write_bytes("북한군이 러시아 쿠르스크 지역에 배치되었다.".encode("euc-kr"))
     (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
     (folder / "notes.docx").write_bytes(b"PK\x03\x04")
     (folder / "page.html").write_text("<p>Seoul said 2,000 troops moved to the border.</p>")
@@ -76,7 +76,7 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path, embed
     reasons = {p.split("/")[-1]: r for p, r in summary.skipped}
     assert sorted(summary.added) == ["003_ca6e3800ea5608bd.txt", "page.html"]
     assert "empty" in reasons["empty.txt"] and "binary" in reasons["binary.md"]
-    assert "UTF-8" in reasons["latin.txt"] and "unsupported" in reasons["notes.docx"]
+    assert "UTF-8" in reasons["korean.txt"] and "unsupported" in reasons["notes.docx"]
     assert "not a readable PDF" in reasons["notes.pdf"]
     assert "no such file" in reasons["missing.txt"]
 

@@ -150,8 +150,12 @@ def test_the_command_line_reports_faults_without_a_traceback(server, tmp_path, m
             "--data-dir", str(tmp_path), "--json"]
     server.set_script("401")
     assert cli.main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and "OPENAI_API_KEY" in err and "Traceback" not in err
+    captured = capsys.readouterr()
+    err = captured.err.splitlines()
+    assert err[0].startswith("Model: openai-compatible:fake-model at ")  # said first
+    assert err[-1].startswith("error: ") and "OPENAI_API_KEY" in err[-1]
+    assert "Traceback" not in captured.err
+    assert json.loads(captured.out)["error"]["type"] == "ProviderError"  # --json: one object
 
     server.set_script("cut-clean")
     assert cli.main(argv) == 0

@@ -12,7 +12,8 @@ from rag.text import decode, html_to_text, read_text, split_sentences
     (b"", "empty"),
     (b"   \n\t ", "empty"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
-    ("Caf\u00e9 in Seoul".encode("latin-1"), "not UTF-8"),
+    ("북한군이 러시아 쿠르스크 지역에 배치되었다.".encode("euc-kr"), "not UTF-8"),  # multi-byte
+    (b"Seoul said so." + b" " * 9000 + b"\x00", "binary"),  # a NUL after the first 8 KB too
 ])
 def test_decode_refuses_unusable_bytes_with_a_reason(data, reason):
     with pytest.raises(IngestError, match=reason):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -95,7 +96,10 @@ def test_source_label_and_rows():
     ("C:\\Users\\x\\page.HTML", "page.html"),
     (".hidden.txt", "hidden.txt"),
     ("Kim's report (final).md", "Kim_s_report_final.md"),
-    ("報告.txt", "report.txt"),
+    ("報告.txt", "報告.txt"),
+    ("отчёт.txt", "отчёт.txt"),
+    ("\u202eexe.txt", "exe.txt"),
+    ("???.txt", "report.txt"),
     ("a" * 300 + ".txt", "a" * 100 + ".txt"),
 ])
 def test_safe_upload_names(name, safe):
@@ -113,7 +117,7 @@ def test_save_upload_stays_in_the_uploads_folder(tmp_path):
     path = ui.corpus.save_upload("../../../evil.txt", b"text", settings)
     assert path == settings.uploads_dir / "evil.txt" and path.read_bytes() == b"text"
     again = ui.corpus.save_upload("x/evil.txt", b"t", settings, taken={"evil.txt"})
-    assert again.name == "evil-2.txt"
+    assert again.name == f"evil-{hashlib.sha256(b't').hexdigest()[:6]}.txt"
     with pytest.raises(InputError, match="limit"):
         ui.corpus.save_upload("big.txt", b"x" * (MAX_FILE_BYTES + 1), settings)
 
@@ -130,11 +134,11 @@ def test_index_uploads_indexes_renames_clashes_and_drops_refused_files(tmp_path,
         ("empty.txt", b"   "),
         ("tool.exe", b"MZ"),
     ])
-    stem = seed.name.removesuffix(".txt")
-    assert sorted(summary.added) == sorted(["festival.md", f"{stem}-2.txt"])
+    stem = seed.name.removesuffix(".txt") + "-" + hashlib.sha256(report.encode()).hexdigest()[:6]
+    assert sorted(summary.added) == sorted(["festival.md", f"{stem}.txt"])
     assert {p.rsplit("/", 1)[-1] for p, _ in summary.skipped} == {"empty.txt", "tool.exe"}
     assert sorted(p.name for p in settings.uploads_dir.iterdir()) == \
-        sorted(["festival.md", f"{stem}-2.txt"])
+        sorted(["festival.md", f"{stem}.txt"])
     assert store.source_info(seed.name).path == str(seed.resolve())
     assert ui.report_text(store, "festival.md") == report
 
@@ -183,9 +187,9 @@ def test_conversation_markdown_has_answers_and_their_quotes():
                 "Capital of France?", "The reports don't cover this.", False,
                 refusal_reason="no passage is relevant enough"))]
     md = ui.to_markdown(msgs, "scripted")
-    assert "## Question\n\nWhat did Peskov say?" in md
-    assert "[2] Kremlin deflects, Kyiv Post (r.txt, characters 10-52)" in md
-    assert "> Peskov cited “contradictory information”." in md
+    assert "## Question\n\nWhat did Peskov say\\?" in md  # escaped as on the page
+    assert "\\[2\\] Kremlin deflects\\, Kyiv Post \\(r\\.txt\\, characters 10\\-52\\)" in md
+    assert "> Peskov cited “contradictory information”\\." in md
     assert "*(Not answered: no passage is relevant enough.)*" in md
 
 

@@ -51,7 +51,8 @@ def _llama(path: str, name: str, settings: Settings, n_ctx: int) -> BaseChatMode
     from rag.llms.llamacpp import LlamaCppChatModel
 
     return LlamaCppChatModel(model_path=path, model_name=name, n_ctx=n_ctx,
-                             n_threads=settings.n_threads, max_tokens=settings.max_tokens)
+                             n_threads=settings.n_threads, max_tokens=settings.max_tokens,
+                             lock_path=str(settings.model_cache_dir / "generation.lock"))
 
 
 def _local(name: str, settings: Settings) -> BaseChatModel:
@@ -129,3 +130,30 @@ def build_chat_model(spec: str, settings: Settings) -> BaseChatModel:
     if provider not in PROVIDERS:
         raise _unknown(spec, f"unknown provider {provider!r}")
     return PROVIDERS[provider].build(name, settings)
+
+
+def describe_backend(settings: Settings) -> str:
+    """One line naming the model and where it runs, and which settings a ``.env`` chose:
+
+    ``Model: openai-compatible:m at http://10.0.0.5:8080/v1 (OPENAI_BASE_URL from .env)``
+    """
+    from rag.config import from_dotenv
+
+    spec = canonical(settings.llm)
+    provider = spec.partition(":")[0]
+    used = {"RAG_LLM"}
+    if provider in ("local", "gguf"):
+        where = "embedded (llama.cpp on this machine)"
+    elif provider == "openai":
+        where, used = "the OpenAI API", used | {"OPENAI_API_KEY"}
+    elif provider == "openai-compatible":
+        where, used = f"at {settings.openai_base_url}", used | {"OPENAI_BASE_URL"}
+    elif provider == "ollama":
+        where, used = f"at {settings.ollama_base_url}", used | {"OLLAMA_BASE_URL"}
+    else:
+        where = "(unknown provider)"
+    chosen = sorted(used & from_dotenv())
+    note = f" ({', '.join(chosen)} from .env in {Path.cwd()})" if chosen else ""
+    return f"Model: {spec} {where}{note}"
+
+

@@ -3,6 +3,11 @@
 A llama.cpp model object is not thread-safe: each loaded model has one lock, held for the
 whole of a generation (streamed or not), so concurrent questions are answered one after
 the other. Loaded models are shared per (path, context, threads) within the process.
+
+Each generation also takes a machine-wide file lock (``lock_path``, next to the model
+cache): llama.cpp uses every core, so two processes generating at once (the app, an eval,
+a terminal chat) each run several times slower than one after the other. With the lock
+they queue instead.
 """
 
 from __future__ import annotations
@@ -10,7 +15,9 @@ from __future__ import annotations
 import atexit
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -18,17 +25,37 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from rag.errors import ModelFileError
+from rag.errors import ModelError, ModelFileError
 
-_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_LOADED: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}  # oldest use first
 _LOADING = threading.Lock()
+MAX_LOADED = 2  # models kept in memory per process (~1.1 GB each for the default)
+
+
+def evict(keep: int = MAX_LOADED) -> None:
+    """Close the least recently used models until at most ``keep`` stay loaded; a model
+    that is generating right now (its lock is held) is left alone. Call with ``_LOADING``."""
+    for key in list(_LOADED):
+        if len(_LOADED) <= keep:
+            return
+        llama, lock = _LOADED[key]
+        if lock.acquire(blocking=False):
+            try:
+                del _LOADED[key]
+                llama.close()
+            finally:
+                lock.release()
 
 
 def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
-    """The shared llama.cpp model for ``path`` and the lock that guards it."""
+    """The shared llama.cpp model for ``path`` and the lock that guards it (loaded again
+    if it was evicted: at most ``MAX_LOADED`` models stay in memory)."""
     key = (path, n_ctx, n_threads)
     with _LOADING:
-        if key not in _LOADED:
+        if key in _LOADED:
+            _LOADED[key] = _LOADED.pop(key)  # most recently used last
+        else:
+            evict(MAX_LOADED - 1)
             from llama_cpp import Llama
 
             try:
@@ -58,6 +85,25 @@ def _grammar(text: str) -> Any:
     from llama_cpp import LlamaGrammar
 
     return LlamaGrammar.from_string(text, verbose=False)
+@contextmanager
+def generation_lock(path: str | None, timeout: float = 900.0) -> Iterator[None]:
+    """Hold the machine-wide generation lock at ``path`` (no lock when None)."""
+    if path is None:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise ModelError(f"Another process has been generating with an embedded model for "
+                         f"{timeout:.0f}s (lock {path}); wait for it, or stop it.") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _role(message: BaseMessage) -> str:
@@ -74,6 +120,7 @@ class LlamaCppChatModel(BaseChatModel):
     max_tokens: int = 200
     temperature: float = 0.0
     supports_grammar: bool = True  # the engine may constrain answers with a GBNF grammar
+    lock_path: str | None = None  # machine-wide generation lock (see the module docstring)
 
     @property
     def _llm_type(self) -> str:
@@ -91,10 +138,15 @@ class LlamaCppChatModel(BaseChatModel):
         """
         llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
         if system_prompt:
-            with lock:
+            with lock, generation_lock(self.lock_path):
                 llama.create_chat_completion(
                     messages=[{"role": "system", "content": system_prompt},
                               {"role": "user", "content": ""}], max_tokens=1, temperature=0.0)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` by this model's own tokenizer (for the prompt budget)."""
+        llama, _lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def _request(self, messages: list[BaseMessage], stop: list[str] | None,
                  kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +164,7 @@ class LlamaCppChatModel(BaseChatModel):
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
         llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
-        with lock:
+        with lock, generation_lock(self.lock_path):
             out = llama.create_chat_completion(**self._request(messages, stop, kwargs))
         choice = out["choices"][0]
         message = AIMessage(content=choice["message"].get("content") or "",
@@ -125,7 +177,7 @@ class LlamaCppChatModel(BaseChatModel):
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
-        with lock:
+        with lock, generation_lock(self.lock_path):
             finish = None
             for part in llama.create_chat_completion(stream=True,
                                                      **self._request(messages, stop, kwargs)):

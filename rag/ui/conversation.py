@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from rag.conversations import Message as ChatMessage
 from rag.conversations import dialogue
 from rag.errors import InputError
+from rag.ui.render import escape_inline, escape_markdown
 
 __all__ = ["ChatMessage", "history", "read_conversation_file", "to_json_file", "to_markdown"]
 
@@ -24,32 +25,44 @@ def history(messages: list[ChatMessage]) -> list[dict[str, str]]:
 
 
 def _quote_block(text: str) -> str:
-    return "\n".join("> " + line for line in " ".join(text.split()).splitlines())
+    return "> " + escape_inline(text)
+
+
+def _text(text: str) -> str:
+    """Untrusted text (question, answer, error) as Markdown that shows exactly this text."""
+    return "  \n".join(escape_markdown(line.strip()) for line in text.split("\n"))
 
 
 def to_markdown(messages: list[ChatMessage], model: str = "") -> str:
-    """The conversation as a Markdown file: each answer followed by its numbered sources."""
+    """The conversation as a Markdown file: each answer followed by its numbered sources.
+
+    Every untrusted piece (questions, answers, titles, publishers, file names, quotes) is
+    escaped as on the page (``rag.ui.render``), so no viewer renders a link, image or HTML
+    from it: ``<img onerror>`` stays text.
+    """
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = ["# Reports chat", "", f"Exported {stamp}" + (f" · model {model}" if model else ""), ""]
+    lines = ["# Reports chat", "",
+             f"Exported {stamp}" + (f" · model {escape_inline(model)}" if model else ""), ""]
     for msg in messages:
         if msg.role == "user":
-            lines += ["## Question", "", msg.content, ""]
+            lines += ["## Question", "", _text(msg.content), ""]
             continue
         if msg.error is not None:
-            lines += ["## Error", "", msg.error, ""]
+            lines += ["## Error", "", _text(msg.error), ""]
             continue
         answer = msg.answer
-        lines += ["## Answer", "", msg.content, ""]
+        lines += ["## Answer", "", _text(msg.content), ""]
         if answer is None:
             continue
         if not answer.answerable and answer.refusal_reason:
-            lines += [f"*(Not answered: {answer.refusal_reason}.)*", ""]
+            lines += [f"*(Not answered: {escape_inline(answer.refusal_reason)}.)*", ""]
         if answer.citations:
             lines += ["Sources:", ""]
             for c in answer.citations:
                 who = f", {c.publisher}" if c.publisher else ""
-                lines += [f"[{c.n}] {c.title}{who} ({c.source}, characters {c.start}-{c.end})",
-                          "", _quote_block(c.quote), ""]
+                label = escape_inline(f"[{c.n}] {c.title}{who} ({c.source}, "
+                                      f"characters {c.start}-{c.end})")
+                lines += [label, "", _quote_block(c.quote), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -1,15 +1,21 @@
 """The corpus as the app sees it: uploads, removal, and a report's text for the highlight.
 
 Uploaded reports are stored under ``RAG_DATA_DIR/uploads``. Nothing of the uploaded name
-is trusted as a path: only its last component is kept, reduced to letters, digits, ``.``,
-``_`` and ``-``:
+is trusted as a path: only its last component is kept (NFKC-normalised), reduced to
+letters and digits of any script, ``.``, ``_`` and ``-``:
 
     >>> safe_upload_name("../../etc/Kim's report (final).MD")
     'Kim_s_report_final.md'
+    >>> safe_upload_name("отчёт.txt")
+    'отчёт.txt'
+
+A name already used by a different file gets a suffix from the upload's content
+(``report-1a2b3c.txt``), so two uploads never replace each other.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -32,30 +38,30 @@ def safe_upload_name(name: str) -> str:
     if not dot or suffix.lower() not in UPLOAD_TYPES:
         raise InputError(f"{base or 'The file'}: unsupported type; upload "
                          f"{', '.join('.' + t for t in UPLOAD_TYPES)} reports.")
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:_MAX_NAME] or "report"
+    stem = re.sub(r"[^\w.-]+", "_", stem).strip("._-")[:_MAX_NAME] or "report"
     return f"{stem}.{suffix.lower()}"
 
 
 def save_upload(name: str, data: bytes, settings: Settings, taken: set[str] = frozenset()) -> Path:
     """Write an upload under ``settings.uploads_dir``; returns its path.
 
-    ``taken`` holds names of indexed reports that come from elsewhere (seeds/): an upload
-    never replaces those, it gets a ``-2`` suffix instead. Uploading a file again under
-    the same name replaces the earlier upload (and ingest then updates its chunks).
+    ``taken`` holds names of indexed reports that come from elsewhere (seeds/). A name in
+    ``taken``, or one whose upload holds different bytes, gets a suffix from this upload's
+    content (``report-1a2b3c.txt``); the same bytes uploaded again keep their name.
     """
     if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{name}: {len(data) / 1e6:.1f} MB is over the "
-                         f"{MAX_FILE_BYTES / 1e6:.0f} MB limit.")
+        raise InputError(f"{name}: {len(data) / 2**20:.1f} MiB is over the "
+                         f"{MAX_FILE_BYTES / 2**20:.0f} MiB limit.")
     safe = safe_upload_name(name)
     folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = safe.rsplit(".", 1)
-    n = 1
-    while safe in taken:
-        n += 1
-        safe = f"{stem}-{n}.{suffix}"
-    path = folder / safe
-    tmp = folder / f".{safe}.part{os.getpid()}"
+    digest = hashlib.sha256(data).hexdigest()
+    for n in (0, 6, 12, 64):
+        path = folder / (f"{stem}-{digest[:n]}.{suffix}" if n else safe)
+        if path.name not in taken and (not path.is_file() or path.read_bytes() == data):
+            break
+    tmp = folder / f".{path.name}.part{os.getpid()}"
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return path
@@ -73,9 +79,12 @@ def index_uploads(store: ReportStore, settings: Settings, files: list[tuple[str,
     paths, refused = [], []
     for name, data in files:
         try:
-            paths.append(save_upload(name, data, settings, taken))
+            path = save_upload(name, data, settings, taken)
         except InputError as exc:
             refused.append((name, str(exc)))
+            continue
+        if path not in paths:  # the same bytes twice under one name: one report
+            paths.append(path)
     summary = (ingest(store, paths, lock_path=settings.data_dir / "ingest.lock",
                       progress=progress) if paths else IngestSummary())
     for path_text, _reason in summary.skipped:
