@@ -130,16 +130,19 @@ class Catalog:
         return [CatalogEntry(*row[:6], extra=json.loads(row[6] or "{}")) for row in rows]
 
     def listing(self) -> list[tuple] | None:
-        """(source, title, publisher, chunks, path, file_sha256) of every report, sorted by
-        source, in one query; None when the catalog was never built (then rebuild it)."""
+        """(source, title, publisher, chunks, path, file_sha256, date, date_source) of every
+        report, sorted by source, in one query; None when the catalog was never built (then
+        rebuild it). The date fields are None when the report states no date."""
         if not self.path.is_file():
             return None
         with self._db() as con:
             if con.execute("SELECT 1 FROM built WHERE collection = ?",
                            (self.collection,)).fetchone() is None:
                 return None
-            return con.execute(f"SELECT {', '.join(_FIXED)} FROM reports WHERE collection = ? "
-                               f"ORDER BY source", (self.collection,)).fetchall()
+            return con.execute(
+                f"SELECT {', '.join(_FIXED)}, NULLIF(json_extract(extra, '$.date'), ''), "
+                f"NULLIF(json_extract(extra, '$.date_source'), '') FROM reports "
+                f"WHERE collection = ? ORDER BY source", (self.collection,)).fetchall()
 
     def get(self, source: str) -> CatalogEntry | None:
         with self._db() as con:

@@ -180,7 +180,8 @@ def test_export_and_import_round_trip_and_the_export_is_a_history_file(saved, tm
     assert copy != cid and saved.export_json(copy) == exported
     assert saved.get(copy).title == "How many troops?"
     markdown = export_markdown(saved.get(copy))
-    assert "## Question" in markdown and "> a quote" in markdown and "[1] A title" in markdown
+    # untrusted text is escaped as the page escapes it (rag.ui.render)
+    assert "## Question" in markdown and "> a quote" in markdown and "\\[1\\] A title" in markdown
     for bad in ({"role": "user"}, [{"role": "system", "content": "x"}], []):
         with pytest.raises(InputError):
             saved.import_json(bad)
