@@ -99,6 +99,12 @@ class Claim:
     source: str
     title: str
     n: int  # evidence number that states it
+    # what the figure counts (rag.qualifiers): "already there", "by December", "near Kursk"
+    status: str = ""
+    timeframe: str = ""
+    place: str = ""
+    speaker_normalised: str = ""  # one name per source: "NIS" for "Seoul's spy agency"
+    date: str | None = None  # the claim's date, else its report's, when the evidence has one
 
 
 @dataclass
@@ -109,6 +115,7 @@ class Conflict:
     unit: str
     claims: list[Claim]
     kind: str = "figure"
+    label: str = ""  # what the group counts, e.g. "already there", "expected by December"
 
 
 @dataclass
