@@ -148,7 +148,7 @@ def figures(text: str, units: dict[str, str] | None = None) -> list[Figure]:
 
 
 _QUANTITY_QUESTION = re.compile(
-    r"how many|number of|how large|how big|size|figures?\b|estimate|strength|count|"
+    r"how many|numbers? of|troop numbers|how large|how big|size|figures?\b|estimate|strength|count|"
     r"disagree|differ|conflict|contradict", re.IGNORECASE)
 
 

@@ -256,6 +256,8 @@ def score(item: Item, pred: Prediction,
         "evidence_recall": recall,
         "conflict_attribution": metrics.conflict_attribution(pred.answer, pred.citations,
                                                              item.claims),
+        "comparable_grouping": metrics.comparable_grouping(
+            pred.conflicts, [g.as_dict() for g in item.gold_groups]),
         "correct_refusal": correct_refusal,
         "false_refusal": false_refusal,
         "latency_ms": _round(pred.latency_ms),
