@@ -93,3 +93,28 @@ def test_dated_claims_are_ordered_oldest_first_and_stances_read_as_a_change_over
     undated = [replace(e, date=None) for e in austin]
     assert describe(find_stance_conflicts("Did Austin confirm it?", undated)).startswith(
         "The reports differ on this: could not yet confirm")
+
+
+def test_the_headline_question_leads_with_the_counts_already_in_russia(tmp_path, seed_store):
+    """The engine over the five seeds (scripted model): the note leads with the counts already
+    there, and lists the other figures as related facts; the --json claims carry qualifiers."""
+    from rag.engine import build_engine
+    from rag.llms.scripted import ScriptedChatModel
+    from tests.conftest import cite, make_settings
+
+    engine = build_engine(make_settings(tmp_path), store=seed_store, model_name="scripted",
+                          llm=ScriptedChatModel(replies=[cite("1,500", "About 1,500 troops")]))
+    answer = engine.answer("How many North Korean troops are in Russia?")
+    assert answer.conflicts, answer.evidence
+    first = answer.conflicts[0]
+    assert first.label == "already there"
+    assert {c.status for c in first.claims} == {"already there"}
+    assert {"1,500", "3,000"} <= {c.value for c in first.claims}
+    note = next(n for n in answer.notes if "different figures" in n)
+    assert note.startswith("The reports give different figures for troops already there: 1,500")
+    other = {c.label for c in answer.conflicts[1:]}
+    assert other and "already there" not in other
+    claims = answer.to_json()["conflicts"][0]["claims"]
+    assert all(c["speaker_normalised"] for c in claims)
+    cited = {c.n for c in answer.citations}
+    assert all(c.n in cited for conflict in answer.conflicts for c in conflict.claims)
