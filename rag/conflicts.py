@@ -41,6 +41,11 @@ def by_date(claim: Claim) -> tuple:
     return (claim.date is None, claim.date or "", claim.number, claim.n)
 
 
+def _when(c: Claim) -> str:
+    """ "Lloyd Austin, Oct. 19 [2]" once claims are dated (see rag.timeline.order_claims)."""
+    return c.date or c.date_text or ""
+
+
 def _label(status: str, timeframe: str) -> str:
     return " ".join(p for p in (status, timeframe) if p)
 
@@ -143,9 +148,9 @@ def _timeframe(group: list[Claim]) -> str:
     return next((c.timeframe for c in group if c.timeframe), "")
 
 
-def _who(c: Claim) -> str:
-    name = c.speaker_normalised or c.attributed_to
-    return f"{name} [{c.n}]" + (f", {c.date}" if c.date else "")
+def _who(c: Claim, name: str | None = None) -> str:
+    name = name or c.speaker_normalised or c.attributed_to
+    return f"{name}{', ' + _when(c) if _when(c) else ''} [{c.n}]"
 
 
 def _values(claims: list[Claim]) -> str:
@@ -161,14 +166,15 @@ def _what(conflict: Conflict) -> str:
 
 
 def _stances(conflict: Conflict) -> str:
-    """Undated: who holds which stance. Dated: a change over time, oldest first."""
+    """Undated: who holds which stance. Dated: a change over time, oldest first ("could not
+    yet confirm" on Oct. 19, "confirmed" later), not a contradiction."""
     if len({c.date for c in conflict.claims if c.date}) < 2:
         return "The reports differ on this: " + "; ".join(
-            f"{c.value} ({c.attributed_to} [{c.n}]" + (f", {c.date}" if c.date else "") + ")"
-            for c in conflict.claims) + "."
-    steps = [f"{c.value} ({c.attributed_to} [{c.n}]" + (f", {c.date}" if c.date else "") + ")"
+            f"{c.value} ({_who(c, c.attributed_to)})" for c in conflict.claims) + "."
+    steps = [f"{c.value} ({_who(c, c.attributed_to)})"
              for c in sorted(conflict.claims, key=by_date)]
-    return "The reports change over time: " + "; then ".join(steps) + "."
+    return ("The reports differ on this: " + "; then ".join(steps)
+            + " (oldest first: a change over time).")
 
 
 def describe(conflicts: list[Conflict]) -> str:

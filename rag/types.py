@@ -99,12 +99,13 @@ class Claim:
     source: str
     title: str
     n: int  # evidence number that states it
+    date: str | None = None  # when it was said (ISO): the date its sentence states, else the report's
+    date_text: str | None = None  # the date as its sentence writes it ("Oct. 19"), resolved or not
     # what the figure counts (rag.qualifiers): "already there", "by December", "near Kursk"
     status: str = ""
     timeframe: str = ""
     place: str = ""
     speaker_normalised: str = ""  # one name per source: "NIS" for "Seoul's spy agency"
-    date: str | None = None  # the claim's date, else its report's, when the evidence has one
 
 
 @dataclass

@@ -79,7 +79,7 @@ def test_dated_claims_are_ordered_oldest_first_and_stances_read_as_a_change_over
         "2024-10-18", "2024-10-23", "2024-10-23", "2024-10-21", "2024-10-21"], strict=True)]
     (there, *_) = find_conflicts("How many North Korean troops are in Russia?", "", ev)
     assert [c.date for c in there.claims] == sorted(c.date for c in there.claims)
-    assert "1,500 (NIS [1], 2024-10-18; NIS [4], 2024-10-21), 3,000" in describe([there])
+    assert "1,500 (NIS, 2024-10-18 [1]; NIS, 2024-10-21 [4]), 3,000" in describe([there])
 
     austin = [DatedEvidence(1, "later.txt", "Later", None, "Lloyd Austin confirmed that North "
                             "Korean troops are in Russia.", 0, 1, 1.0, date="2024-10-23"),
@@ -88,8 +88,8 @@ def test_dated_claims_are_ordered_oldest_first_and_stances_read_as_a_change_over
     (stance,) = find_stance_conflicts("Did Austin confirm it?", austin)
     assert [c.unit for c in stance.claims] == ["not confirmed", "confirmed"]
     assert describe([stance]) == (
-        "The reports change over time: could not yet confirm (Lloyd Austin [2], 2024-10-19); "
-        "then confirmed (Lloyd Austin [1], 2024-10-23).")
+        "The reports differ on this: could not yet confirm (Lloyd Austin, 2024-10-19 [2]); "
+        "then confirmed (Lloyd Austin, 2024-10-23 [1]) (oldest first: a change over time).")
     undated = [replace(e, date=None) for e in austin]
     assert describe(find_stance_conflicts("Did Austin confirm it?", undated)).startswith(
         "The reports differ on this: could not yet confirm")

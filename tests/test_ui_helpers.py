@@ -89,7 +89,7 @@ def test_source_label_and_rows():
     dated = Answer(question="q", answer="a", answerable=True, conflicts=[Conflict(
         "troops", [Claim("1,500", 1500, "troops", "South Korea's intelligence agency", "r.txt",
                          "T", 2, status="already there", place="in the Russian Far East",
-                         speaker_normalised="NIS", date="2024-10-18")],
+                         date="2024-10-18", speaker_normalised="NIS")],
         label="already there")])
     assert ui.conflict_rows(dated) == [{
         "Figure": "1,500 troops", "What it counts": "already there, in the Russian Far East",

@@ -87,7 +87,8 @@ def conflict_rows(answer: Answer) -> list[dict[str, str]]:
             if claim.attributed_to not in (who, UNATTRIBUTED):
                 who = f"{who} ({claim.attributed_to})"
             rows.append({"Figure": f"{claim.value} {conflict.unit}".strip(),
-                         "What it counts": counts, "Said by": who, "When": claim.date or "",
+                         "What it counts": counts, "Said by": who,
+                         "When": claim.date or claim.date_text or "",
                          "Report": f"[{claim.n}] {claim.title}"})
     return rows
 
