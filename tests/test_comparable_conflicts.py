@@ -5,7 +5,7 @@ sentences: 1,500 and 3,000 are counts already there (a disagreement), 10,000 is 
 December and 12,000 committed in total (related facts, not rivals).
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from rag.conflicts import asked_status, describe, find_conflicts
 from rag.stances import find_stance_conflicts
@@ -67,15 +67,18 @@ def test_claims_carry_their_qualifiers_into_the_json_contract():
     assert claim["date"] is None and data["conflicts"][0]["label"] == "already there"
 
 
-@dataclass
-class DatedEvidence(Evidence):
-    """Evidence that knows its report date (as the dates work adds to Evidence)."""
+if "date" in {f.name for f in fields(Evidence)}:
+    DatedEvidence = Evidence  # Evidence knows its report's date
+else:
+    @dataclass
+    class DatedEvidence(Evidence):
+        """Evidence that knows its report date (as the dates work adds to Evidence)."""
 
-    date: str | None = None
+        date: str | None = None
 
 
 def test_dated_claims_are_ordered_oldest_first_and_stances_read_as_a_change_over_time():
-    ev = [DatedEvidence(**vars(e), date=d) for e, d in zip(_evidence(), [
+    ev = [DatedEvidence(**{**vars(e), "date": d}) for e, d in zip(_evidence(), [
         "2024-10-18", "2024-10-23", "2024-10-23", "2024-10-21", "2024-10-21"], strict=True)]
     (there, *_) = find_conflicts("How many North Korean troops are in Russia?", "", ev)
     assert [c.date for c in there.claims] == sorted(c.date for c in there.claims)
