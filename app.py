@@ -297,8 +297,9 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
         if answer.conflicts:
             st.markdown("**The reports disagree**")
             st.dataframe(ui.conflict_rows(answer), hide_index=True, column_config={
-                "Claim": st.column_config.TextColumn(width="small"),
-                "Source": st.column_config.TextColumn(width="small"),
+                "Figure": st.column_config.TextColumn(width="medium"),
+                "What it counts": st.column_config.TextColumn(width="medium"),
+                "When": st.column_config.TextColumn(width="small"),
                 "Report": st.column_config.TextColumn(width="large")})
         if answer.citations:
             st.markdown("**Sources**")

@@ -82,10 +82,11 @@ def contains(haystack: str, needle: str) -> bool:
 # ---------------------------------------------------------------------------
 
 def item(id, category, question, reference_answer, key_facts=(), ev=(), answerable=True,
-         history=None, claims=None):
+         history=None, claims=None, groups=None):
     return dict(id=id, category=category, question=question, history=history,
                 answerable=answerable, reference_answer=reference_answer,
-                key_facts=[list(f) for f in key_facts], ev=list(ev), claims=claims)
+                key_facts=[list(f) for f in key_facts], ev=list(ev), claims=claims,
+                groups=groups)
 
 
 NUM_12000 = ["12,000", "12000", "twelve thousand", "12 000"]
@@ -94,6 +95,19 @@ NUM_3000 = ["3,000", "3000", "three thousand", "3 000"]
 NUM_1500 = ["1,500", "1500", "fifteen hundred", "one thousand five hundred", "1 500"]
 INTERROG = ["interrogation", "interrogate", "interrogating", "questioning"]
 INTERPRET = ["interpretation", "interpreting", "interpreter", "translation", "translating"]
+
+# Gold grouping (conflict items): claims that count the same thing are one group, a
+# disagreement inside it; across groups they are different facts. Each is (label, [(source,
+# value as written in the report)]). The seeds' troop figures, read by hand:
+TROOP_GROUPS = [
+    ("already there", [(S0, "1,500"), (S3, "1,500"),
+                       (S2, "3,000"), (S4, "3,000"),
+                       (S4, "12,000")]),  # Zelensky: "already dispatched a total of"
+    ("committed in total", [(S0, "12,000"), (S1, "12,000"),
+                            (S3, "12,000")]),
+    ("expected by year's end", [(S1, "10,000"), (S2, "10,000"),
+                                (S4, "10,000")]),
+]
 
 ITEMS = [
     # ------------------------------------------------------------- fact ----
@@ -304,7 +318,8 @@ ITEMS = [
                  (S1, "12,000", NUM_12000, "South Korea's NIS"),
                  (S3, "12,000", NUM_12000, "South Korean intelligence reports"),
                  (S2, "10,000", NUM_10000, "new intelligence (US and South Korean concerns)"),
-                 (S4, "10,000", NUM_10000, "South Korea's NIS (closed-door briefing to lawmakers)")]),
+                 (S4, "10,000", NUM_10000, "South Korea's NIS (closed-door briefing to lawmakers)")],
+         groups=TROOP_GROUPS),
     item("conflict-02", "conflict",
          "How many North Korean soldiers are already in Russia?",
          "Figures conflict: about 1,500 special forces per South Korean intelligence in two reports; about 3,000 per newer intelligence / the NIS briefing; and Zelensky is quoted as saying 12,000 had already been dispatched.",
@@ -318,7 +333,8 @@ ITEMS = [
                  (S3, "1,500", NUM_1500, "South Korean intelligence"),
                  (S2, "3,000", NUM_3000, "new intelligence (US and South Korean concerns)"),
                  (S4, "3,000", NUM_3000, "South Korea's NIS via lawmaker Park Sun-won"),
-                 (S4, "12,000", NUM_12000, "Zelensky")]),
+                 (S4, "12,000", NUM_12000, "Zelensky")],
+         groups=TROOP_GROUPS),
     item("conflict-03", "conflict",
          "How many brigades of North Korean troops are involved?",
          "The NIS is cited as saying four brigades (about 12,000 soldiers); Zelensky is cited as saying 12,000 soldiers in two brigades.",
@@ -326,7 +342,8 @@ ITEMS = [
          [(S1, "North Korea is believed to have deployed four brigades, totaling approximately 12,000 soldiers"),
           (S4, "North Korea had already dispatched a total of 12,000 soldiers in two brigades")],
          claims=[(S1, "four brigades", ["four brigades", "4 brigades"], "South Korea's NIS"),
-                 (S4, "two brigades", ["two brigades", "2 brigades"], "Zelensky")]),
+                 (S4, "two brigades", ["two brigades", "2 brigades"], "Zelensky")],
+         groups=[("brigades of the whole force", [(S1, "four brigades"), (S4, "two brigades")])]),
     item("conflict-04", "conflict",
          "Did US Defense Secretary Lloyd Austin confirm that North Korean soldiers are in Russia?",
          "The reports disagree: one says Austin stated on Oct. 19 that the Pentagon could not yet confirm the reports; another says Austin confirmed evidence of North Korean soldiers in Russia, though their exact role was unclear, calling it a \"highly concerning development\".",
@@ -334,7 +351,8 @@ ITEMS = [
          [(S3, "U.S. Defense Secretary Lloyd Austin stated on Oct. 19 that the Pentagon could not yet confirm the reports."),
           (S4, "U.S. Defense Secretary Lloyd Austin confirmed evidence of North Korean soldiers in Russia but said their exact role remains unclear.")],
          claims=[(S3, "could not yet confirm", ["could not yet confirm"], "Lloyd Austin (Oct. 19)"),
-                 (S4, "confirmed evidence", ["confirmed evidence"], "Lloyd Austin")]),
+                 (S4, "confirmed evidence", ["confirmed evidence"], "Lloyd Austin")],
+         groups=[("not confirmed", [(S3, "could not yet confirm")]), ("confirmed", [(S4, "confirmed evidence")])]),
     item("conflict-05", "conflict",
          "Has the United States government confirmed the North Korean troop deployment?",
          "Not consistently: the State Department said it was \"not yet at a point where we're able to confirm\" the reports and Austin said the Pentagon could not yet confirm them; another report says Austin confirmed evidence of North Korean soldiers in Russia, while the US government had not officially confirmed South Korea's intelligence.",
@@ -346,7 +364,9 @@ ITEMS = [
          claims=[(S3, "not yet at a point where we're able to confirm", ["not yet at a point where we're able to confirm", "not yet"], "US State Department"),
                  (S3, "could not yet confirm", ["could not yet confirm"], "Lloyd Austin / the Pentagon"),
                  (S4, "confirmed evidence", ["confirmed evidence"], "Lloyd Austin"),
-                 (S4, "has not officially confirmed", ["has not officially confirmed", "not officially confirmed"], "the U.S. government (per the report)")]),
+                 (S4, "has not officially confirmed", ["has not officially confirmed", "not officially confirmed"], "the U.S. government (per the report)")],
+         groups=[("not confirmed", [(S3, "not yet at a point where we're able to confirm"), (S3, "could not yet confirm"), (S4, "has not officially confirmed")]),
+                 ("confirmed", [(S4, "confirmed evidence")])]),
     item("conflict-06", "conflict",
          "What troop numbers has Zelensky given for North Korea?",
          "The reports quote him differently: one says Zelenskyy spoke of North Korean forces already in occupied territories with an additional 10,000 preparing to deploy; another says he disclosed 12,000 soldiers already dispatched in two brigades.",
@@ -354,7 +374,8 @@ ITEMS = [
          [(S1, "According to Ukrainian President Volodymyr Zelenskyy, North Korean forces are already operating in Russian-occupied territories in Ukraine, with an additional 10,000 troops reportedly preparing for deployment"),
           (S4, "Zelensky disclosed that North Korea had already dispatched a total of 12,000 soldiers in two brigades")],
          claims=[(S1, "10,000", NUM_10000, "Zelenskyy"),
-                 (S4, "12,000", NUM_12000, "Zelensky")]),
+                 (S4, "12,000", NUM_12000, "Zelensky")],
+         groups=TROOP_GROUPS),
     item("conflict-07", "conflict",
          "According to South Korea's National Intelligence Service, how many troops will North Korea send to Russia?",
          "Reports attribute different figures to the NIS: 12,000 (special forces, four brigades) in two reports, but 10,000 by December in the report on the NIS's closed-door briefing to lawmakers.",
@@ -364,7 +385,8 @@ ITEMS = [
           (S4, "South Korea's National Intelligence Service (NIS) reported on Wednesday that North Korea is preparing to send 10,000 soldiers to Russia by December")],
          claims=[(S0, "12,000", NUM_12000, "South Korea's intelligence agency"),
                  (S1, "12,000", NUM_12000, "South Korea's NIS"),
-                 (S4, "10,000", NUM_10000, "South Korea's NIS")]),
+                 (S4, "10,000", NUM_10000, "South Korea's NIS")],
+         groups=TROOP_GROUPS),
     item("conflict-08", "conflict",
          "Who is the source of the claim that 12,000 North Korean soldiers are involved?",
          "It is attributed differently: to South Korea's intelligence agency (NIS) in some reports, and to Ukrainian President Zelensky in another.",
@@ -374,7 +396,8 @@ ITEMS = [
           (S4, "Zelensky disclosed that North Korea had already dispatched a total of 12,000 soldiers in two brigades")],
          claims=[(S0, "12,000", NUM_12000, "South Korea's intelligence agency"),
                  (S1, "12,000", NUM_12000, "South Korea's NIS"),
-                 (S4, "12,000", NUM_12000, "Zelensky")]),
+                 (S4, "12,000", NUM_12000, "Zelensky")],
+         groups=TROOP_GROUPS),
     item("conflict-09", "conflict",
          "How has North Korea responded to the allegations that it sent troops?",
          "Accounts differ: one report says Pyongyang has neither confirmed nor denied; others say Russia and North Korea denied the claims; Vice Foreign Minister Kim Jong Gyu dismissed them as \"rumors\" while saying any deployment would be in line with international law.",
@@ -386,7 +409,9 @@ ITEMS = [
          claims=[(S0, "neither confirmed nor denied", ["neither confirmed nor denied"], "the report (Pyongyang)"),
                  (S1, "denied", ["denied", "dismissed"], "the report (Russia and North Korea)"),
                  (S2, "rumors", ["rumors", "rumours", "dismissed"], "Kim Jong Gyu, North Korean Vice Foreign Minister"),
-                 (S3, "denied", ["denied"], "the report (Moscow and Pyongyang)")]),
+                 (S3, "denied", ["denied"], "the report (Moscow and Pyongyang)")],
+         groups=[("neither confirmed nor denied", [(S0, "neither confirmed nor denied")]),
+                 ("denied", [(S1, "denied"), (S2, "rumors"), (S3, "denied")])]),
     item("conflict-10", "conflict",
          "Did the Kremlin deny that North Korean troops are in Russia?",
          "Reports differ: one says the Kremlin deflected the questions, with Peskov citing \"contradictory information\" and stressing the partnership should not worry anyone; others say the Kremlin rejected South Korea's assertions as unfounded / Moscow denied the involvement.",
@@ -396,7 +421,8 @@ ITEMS = [
           (S3, "Both Moscow and Pyongyang have denied the involvement of North Korean troops")],
          claims=[(S0, "deflected", ["deflected", "contradictory information"], "the Kremlin / Dmitry Peskov"),
                  (S1, "rejected", ["rejected", "unfounded"], "the Kremlin"),
-                 (S3, "denied", ["denied"], "Moscow and Pyongyang")]),
+                 (S3, "denied", ["denied"], "Moscow and Pyongyang")],
+         groups=[("deflected", [(S0, "deflected")]), ("denied", [(S1, "rejected"), (S3, "denied")])]),
     item("conflict-11", "conflict",
          "Are North Korean troops already fighting on the front line?",
          "The reports disagree: Zelenskyy is quoted as saying North Korean forces are already operating in Russian-occupied territories of Ukraine and one report says some are stationed near the front lines, but the NIS briefing report says the 3,000 transported have apparently not yet entered the battlefield (Budanov expected the first troops in Kursk soon).",
@@ -406,7 +432,9 @@ ITEMS = [
           (S4, "it appears these troops have not yet entered the battlefield")],
          claims=[(S1, "already operating in Russian-occupied territories", ["already operating", "Russian-occupied territories"], "Zelenskyy"),
                  (S2, "near the front lines", ["near the front lines"], "South Korean intelligence and Ukrainian sources"),
-                 (S4, "not yet entered the battlefield", ["not yet entered the battlefield"], "the report, after the NIS briefing relayed by Park Sun-won")]),
+                 (S4, "not yet entered the battlefield", ["not yet entered the battlefield"], "the report, after the NIS briefing relayed by Park Sun-won")],
+         groups=[("already at the front", [(S1, "already operating in Russian-occupied territories"), (S2, "near the front lines")]),
+                 ("not yet in battle", [(S4, "not yet entered the battlefield")])]),
     item("conflict-12", "conflict",
          "Is there any evidence that North Korean soldiers are in Russia?",
          "The reports conflict: NATO officials are cited as saying there is no concrete evidence of North Korean involvement, while another report says Austin confirmed evidence of North Korean soldiers in Russia (and South Korean intelligence and Kyiv Post sources cite videos and fake IDs).",
@@ -414,7 +442,8 @@ ITEMS = [
          [(S1, "However, NATO officials have stated that there is no concrete evidence of North Korean involvement."),
           (S4, "U.S. Defense Secretary Lloyd Austin confirmed evidence of North Korean soldiers in Russia")],
          claims=[(S1, "no concrete evidence", ["no concrete evidence"], "NATO officials"),
-                 (S4, "confirmed evidence", ["confirmed evidence"], "Lloyd Austin")]),
+                 (S4, "confirmed evidence", ["confirmed evidence"], "Lloyd Austin")],
+         groups=[("not confirmed", [(S1, "no concrete evidence")]), ("confirmed", [(S4, "confirmed evidence")])]),
 
     # ----------------------------------------------------- unanswerable ----
     item("unans-01", "unanswerable", "What is the capital of France?",
@@ -587,6 +616,14 @@ def build() -> list[dict]:
                     raise SystemExit(f"{it['id']}: claim {value!r} not found in {src}")
                 claims.append({"source": src, "value": value, "forms": list(forms), "attributed_to": who})
             rec["claims"] = claims
+        if it["groups"] is not None:
+            for _label, members in it["groups"]:
+                for src, value in members:
+                    if not contains(text_of(src), value):
+                        raise SystemExit(f"{it['id']}: grouped claim {value!r} not found in {src}")
+            rec["gold_groups"] = [{"label": label, "claims": [{"source": src, "value": value}
+                                                              for src, value in members]}
+                                  for label, members in it["groups"]]
         # every key fact must be backed by at least one gold quote
         joined = "\n".join(e["quote"] for e in rec["gold_evidence"])
         for fact in rec["key_facts"]:

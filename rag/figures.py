@@ -109,16 +109,37 @@ class Figure:
     position: int
 
 
-def figures(text: str) -> list[Figure]:
-    """Quantities of troops or brigades stated in ``text``."""
+# Market figures (the Reuters collection): "rose 12 pct to 5.93 mln bags", "27 dlrs a share".
+MEASURES = {"pct": "pct", "dlrs": "dlrs", "dlr": "dlrs", "cts": "cts", "tonnes": "tonnes",
+            "contracts": "contracts", "shares": "shares", "barrels": "barrels", "bags": "bags",
+            "marks": "marks", "yen": "yen", "bushels": "bushels", "bales": "bales",
+            "ounces": "ounces", "stg": "stg", "francs": "francs"}
+
+
+def _unit_pattern(units: dict[str, str]) -> re.Pattern[str]:
+    words = "|".join(sorted(map(re.escape, units), key=len, reverse=True))
+    return re.compile(r"\s+(?:[\w’'-]+\s+){0,3}?(?P<unit>" + words + r")\b", re.IGNORECASE)
+
+
+_MEASURE = _unit_pattern(MEASURES)
+
+
+def figures(text: str, units: dict[str, str] | None = None) -> list[Figure]:
+    """Quantities of troops or brigades stated in ``text`` (or of ``units``, e.g. MEASURES).
+
+    >>> [(f.value, f.unit) for f in figures("Exports rose 12 pct to 5.93 mln bags.", MEASURES)]
+    [('12', 'pct'), ('5.93 mln', 'bags')]
+    """
+    table = UNITS if units is None else units
+    pattern = _UNIT if units is None else _MEASURE if units is MEASURES else _unit_pattern(units)
     found = []
     for num in numbers_in(text):
         if num.currency:
             continue
-        m = _UNIT.match(text, num.position + len(num.written))
-        if m is None:
-            continue
-        unit = UNITS[m.group("unit").lower()]
+        m = pattern.match(text, num.position + len(num.written))
+        if m is None or numbers_in(text[num.position + len(num.written):m.start("unit")]):
+            continue  # "on March 10 at eight dlrs": the dlrs are eight, not 10
+        unit = table[m.group("unit").lower()]
         if unit == "troops" and num.value < 100:  # "six North Korean soldiers" is no force size
             continue
         value = re.sub(r"^an?\s+", "", num.written, flags=re.I)
@@ -127,7 +148,7 @@ def figures(text: str) -> list[Figure]:
 
 
 _QUANTITY_QUESTION = re.compile(
-    r"how many|number of|how large|how big|size|figures?\b|estimate|strength|count|"
+    r"how many|numbers? of|troop numbers|how large|how big|size|figures?\b|estimate|strength|count|"
     r"disagree|differ|conflict|contradict", re.IGNORECASE)
 
 

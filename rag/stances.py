@@ -6,7 +6,8 @@ confirm" it and a later one that he "confirmed" it; NATO officials saw "no concr
 evidence"; Pyongyang "neither confirmed nor denied" while its vice foreign minister dismissed
 the reports as "rumors". For a question about confirming, denying, evidence or a response,
 each evidence sentence is given the stance it states, and when two or more stances come from
-two or more reports the answer lists each with who holds it — decided in code:
+two or more reports the answer lists each with who holds it — decided in code. When the
+evidence is dated, the stances are listed oldest first, as a change over time:
 
     >>> [s.stance for s in stances_in("Austin said he could not yet confirm the reports.")]
     ['not confirmed']
@@ -19,7 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.conflicts import by_date, evidence_date
 from rag.figures import UNATTRIBUTED, speaker
+from rag.qualifiers import normalise_speaker
 from rag.types import Claim, Conflict, Evidence
 
 # Checked in this order: the first pattern that matches a stretch of text claims it, so
@@ -109,9 +112,13 @@ def find_stance_conflicts(question: str, evidence: list[Evidence]) -> list[Confl
                    for c in claims):
                 continue  # one entry per stance per sentence, and per holder in a report
             claims.append(Claim(value=st.phrase, number=float(len(claims)), unit=st.stance,
-                                attributed_to=who, source=ev.source, title=ev.title, n=ev.n))
+                                attributed_to=who, source=ev.source, title=ev.title, n=ev.n,
+                                status=st.stance, speaker_normalised=normalise_speaker(who),
+                                date=evidence_date(ev)))
     if len({c.unit for c in claims}) < 2 or len({c.source for c in claims}) < 2:
         return []
     order = [name for name, _ in _PATTERNS]
     claims.sort(key=lambda c: (order.index(c.unit), c.n))
-    return [Conflict(unit="", claims=claims, kind="stance")]
+    if len({c.date for c in claims if c.date}) >= 2:  # "could not yet confirm", then "confirmed"
+        claims.sort(key=lambda c: by_date(c)[:2])  # a change over time, oldest first
+    return [Conflict(unit="", claims=claims, kind="stance", label="stance")]

@@ -105,6 +105,11 @@ class Claim:
     n: int  # evidence number that states it
     date: str | None = None  # when it was said (ISO): the date its sentence states, else the report's
     date_text: str | None = None  # the date as its sentence writes it ("Oct. 19"), resolved or not
+    # what the figure counts (rag.qualifiers): "already there", "by December", "near Kursk"
+    status: str = ""
+    timeframe: str = ""
+    place: str = ""
+    speaker_normalised: str = ""  # one name per source: "NIS" for "Seoul's spy agency"
 
 
 @dataclass
@@ -115,6 +120,7 @@ class Conflict:
     unit: str
     claims: list[Claim]
     kind: str = "figure"
+    label: str = ""  # what the group counts, e.g. "already there", "expected by December"
 
 
 @dataclass

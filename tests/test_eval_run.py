@@ -88,6 +88,9 @@ def test_per_item_metrics(run_dir):
     assert copy_fact["hit@10"] == 1.0 and 0 < copy_fact["mrr"] <= 1
     assert copy_fact["faithfulness"] == 0.75 and copy_fact["answer_relevance"] == 0.75
     assert rows["scripted:copy", "conflict-02"]["conflict_attribution"] is not None
+    grouping = rows["scripted:copy", "conflict-02"]["comparable_grouping"]  # gold_groups item
+    assert grouping is None or 0 <= grouping <= 1
+    assert rows["scripted:copy", "fact-01"]["comparable_grouping"] is None  # no gold_groups
     assert rows["scripted:copy", "unans-01"]["correct_refusal"] is True
     assert rows["scripted:copy", "unans-01"]["hit@1"] is None       # no gold evidence
     refused = rows["scripted:refuse", "fact-01"]
@@ -103,6 +106,7 @@ def test_summary_has_one_column_per_model(run_dir):
     assert summary["run"]["models"] == ["scripted:copy", "scripted:refuse"]
     assert summary["run"]["judge"] == "scripted:judge" and summary["run"]["item_ids"] == IDS
     copy, refuse = summary["metrics"]["scripted:copy"], summary["metrics"]["scripted:refuse"]
+    assert "comparable_grouping" in copy
     assert copy["quote_exactness"] == 1.0 and copy["citations"] > 0
     assert copy["false_refusal"] == 0.0 and refuse["false_refusal"] == 1.0
     assert refuse["correct_refusal"] == 1.0 and refuse["quote_exactness"] is None

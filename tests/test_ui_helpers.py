@@ -85,8 +85,17 @@ def test_source_label_and_rows():
         conflicts=[Conflict("troops", [Claim("1,500", 1500, "troops", "NIS", "r.txt", "T", 2)])])
     assert ui.passage_rows(answer) == [{"#": 1, "Report": "r.txt", "Fused score": 0.0312,
                                         "Cosine": 0.61, "Keyword": None, "Passage": "some text"}]
-    assert ui.conflict_rows(answer) == [{"Claim": "1,500 troops", "Said by": "NIS",
-                                         "Source": "[2]", "Report": "T"}]
+    assert ui.conflict_rows(answer) == [{"Figure": "1,500 troops", "What it counts": "",
+                                         "Said by": "NIS", "When": "", "Report": "[2] T"}]
+    dated = Answer(question="q", answer="a", answerable=True, conflicts=[Conflict(
+        "troops", [Claim("1,500", 1500, "troops", "South Korea's intelligence agency", "r.txt",
+                         "T", 2, status="already there", place="in the Russian Far East",
+                         date="2024-10-18", speaker_normalised="NIS")],
+        label="already there")])
+    assert ui.conflict_rows(dated) == [{
+        "Figure": "1,500 troops", "What it counts": "already there, in the Russian Far East",
+        "Said by": "NIS (South Korea's intelligence agency)", "When": "2024-10-18",
+        "Report": "[2] T"}]
 
 
 # -- uploads ---------------------------------------------------------------------------------

@@ -47,6 +47,19 @@ class GoldClaim:
 
 
 @dataclass(frozen=True)
+class GoldGroup:
+    """Claims that count the same thing ("already there"), as a conflict item groups them:
+    a disagreement inside a group, different facts across groups."""
+
+    label: str
+    claims: tuple[tuple[str, str], ...]  # (source, value as written)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label,
+                "claims": [{"source": s, "value": v} for s, v in self.claims]}
+
+
+@dataclass(frozen=True)
 class Item:
     """One hand-written question with what a good answer contains."""
 
@@ -59,6 +72,7 @@ class Item:
     gold_evidence: tuple[GoldSpan, ...] = ()
     history: tuple[dict[str, str], ...] = ()
     claims: tuple[GoldClaim, ...] = ()
+    gold_groups: tuple[GoldGroup, ...] = ()  # conflict items: the comparable grouping
 
     def history_messages(self) -> list[dict[str, str]]:
         return [dict(m) for m in self.history]
@@ -107,6 +121,15 @@ def parse_item(obj: Any, where: str = "item") -> Item:
         claims.append(GoldClaim(_need(c, "source", str, where), _need(c, "value", str, where),
                                 tuple(str(f) for f in forms),
                                 _need(c, "attributed_to", str, where)))
+    groups = []
+    for g in obj.get("gold_groups") or []:
+        members = _need(g, "claims", list, where) if isinstance(g, dict) else None
+        if members is None or not all(isinstance(m, dict) for m in members):
+            raise InputError(f"{where}: gold_groups entries must be objects "
+                             f"{{\"label\": ..., \"claims\": [{{\"source\": ..., \"value\": ...}}]}}.")
+        groups.append(GoldGroup(_need(g, "label", str, where),
+                                tuple((_need(m, "source", str, where), _need(m, "value", str, where))
+                                      for m in members)))
     category = _need(obj, "category", str, where)
     if category not in CATEGORIES:
         raise InputError(f"{where}: unknown category {category!r}; use one of "
@@ -116,7 +139,7 @@ def parse_item(obj: Any, where: str = "item") -> Item:
                 reference_answer=_need(obj, "reference_answer", str, where),
                 key_facts=tuple(facts), gold_evidence=tuple(gold),
                 history=tuple({"role": m["role"], "content": m["content"]} for m in history),
-                claims=tuple(claims))
+                claims=tuple(claims), gold_groups=tuple(groups))
 
 
 def load_items(path: Path = DEFAULT_QUESTIONS) -> list[Item]:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
 from rag.citations import MARKER, answer_sentences, cited_numbers
+from rag.figures import figures, parse_number
 
 KS = (1, 3, 5, 10)
 
@@ -299,6 +300,62 @@ def conflict_attribution(answer: str, citations: Sequence[Cited],
             if any(source_of.get(n) in sources[key] for n in numbers):
                 attributed.add(key)
     return len(attributed) / len(values)
+
+
+def _predicted_group(claim: Mapping, conflict: Mapping, index: int) -> tuple:
+    """The group a found claim was put in: its conflict for figures, its stance for stances."""
+    if conflict.get("kind") == "stance":
+        return ("stance", claim["unit"])
+    return ("figure", index)
+
+
+def _matches(gold: Mapping, claim: Mapping, stance: bool) -> bool:
+    """A found claim is the gold one when it is from the same report and says the same: the
+    same number and unit for a figure ("four brigades" = 4 brigades), the phrase (one within
+    the other, "confirmed" in "confirmed evidence") for a stance."""
+    if claim["source"] != gold["source"]:
+        return False
+    if stance:
+        a, b = normalize(claim["value"]).casefold(), normalize(gold["value"]).casefold()
+        return bool(a) and (a in b or b in a)
+    number = parse_number(gold["value"])
+    unit = next((f.unit for f in figures(gold["value"])), "troops")
+    return number is not None and claim.get("number") == number and claim.get("unit") == unit
+
+
+def comparable_grouping(conflicts: Sequence[Mapping], gold_groups: Sequence[Mapping]
+                        ) -> float | None:
+    """Share of pairs of gold claims that are grouped as the gold groups them: together when
+    they count the same thing (1,500 and 3,000 "already there"), apart when not (10,000
+    "expected" vs 12,000 "committed in total"). Only claims found in ``conflicts`` (as in
+    ``Answer.to_json()["conflicts"]``) are scored; None when fewer than two are found.
+
+    >>> there = {"kind": "figure", "claims": [{"source": "a", "value": "1,500", "number": 1500,
+    ...          "unit": "troops"}, {"source": "b", "value": "3,000", "number": 3000,
+    ...          "unit": "troops"}]}
+    >>> later = {"kind": "figure", "claims": [{"source": "b", "value": "10,000",
+    ...          "number": 10000, "unit": "troops"}]}
+    >>> gold = [{"label": "already there", "claims": [{"source": "a", "value": "1,500"},
+    ...          {"source": "b", "value": "3,000"}]},
+    ...         {"label": "expected", "claims": [{"source": "b", "value": "10,000"}]}]
+    >>> comparable_grouping([there, later], gold)
+    1.0
+    >>> comparable_grouping([{"kind": "figure", "claims": there["claims"] + later["claims"]}],
+    ...                     gold)  # all three as one disagreement: 1 pair of 3 right
+    0.3333333333333333
+    """
+    found: list[tuple[str, tuple]] = []  # (gold label, predicted group) per found gold claim
+    for group in gold_groups:
+        for gold in group["claims"]:
+            where = next((_predicted_group(c, conflict, i)
+                          for i, conflict in enumerate(conflicts) for c in conflict["claims"]
+                          if _matches(gold, c, conflict.get("kind") == "stance")), None)
+            if where is not None:
+                found.append((group["label"], where))
+    pairs = [(a, b) for i, a in enumerate(found) for b in found[i + 1:]]
+    if not pairs:
+        return None
+    return sum((a[0] == b[0]) == (a[1] == b[1]) for a, b in pairs) / len(pairs)
 
 
 # -- refusals ----------------------------------------------------------------------------

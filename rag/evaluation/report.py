@@ -35,6 +35,7 @@ RATE_METRICS: tuple[tuple[str, str], ...] = (
     ("evidence_recall", "Evidence recall (answerable)"),
     ("shown_recall", "Gold evidence shown to the model (answerable)"),
     ("conflict_attribution", "Conflict attribution"),
+    ("comparable_grouping", "Comparable grouping (conflict items)"),
     ("correct_refusal", "Correct refusal (unanswerable)"),
     ("false_refusal", "False refusal (answerable, lower is better)"),
     ("faithfulness", "Faithfulness (judge)"),
@@ -77,6 +78,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]], judged: bool) -> dict[str, An
     out["evidence_recall"] = metrics.mean(_where(rows, "evidence_recall", answerable))
     out["shown_recall"] = metrics.mean(_where(rows, "shown_recall", answerable))
     out["conflict_attribution"] = metrics.mean(r["conflict_attribution"] for r in rows)
+    out["comparable_grouping"] = metrics.mean(r.get("comparable_grouping") for r in rows)
     out["correct_refusal"] = metrics.mean(r["correct_refusal"] for r in rows)
     out["false_refusal"] = metrics.mean(r["false_refusal"] for r in rows)
     for key, values in (("latency", [r["latency_ms"] for r in rows]),
@@ -123,6 +125,8 @@ def look_at(rows: Sequence[dict[str, Any]]) -> dict[str, list[str]]:
             and r["all_facts_hit"] is False],
         "conflict values not attributed": [
             r["id"] for r in rows if r["conflict_attribution"] not in (None, 1.0)],
+        "figures grouped unlike the gold": [
+            r["id"] for r in rows if r.get("comparable_grouping") not in (None, 1.0)],
         "gold evidence not in top 10": [r["id"] for r in rows if r["hit@10"] == 0.0],
     }
 

@@ -260,6 +260,8 @@ def score(item: Item, pred: Prediction,
                          if gold and pred.evidence else (0.0 if gold else None)),
         "conflict_attribution": metrics.conflict_attribution(pred.answer, pred.citations,
                                                              item.claims),
+        "comparable_grouping": metrics.comparable_grouping(
+            pred.conflicts, [g.as_dict() for g in item.gold_groups]),
         "correct_refusal": correct_refusal,
         "false_refusal": false_refusal,
         "latency_ms": _round(pred.latency_ms),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from rag.figures import UNATTRIBUTED
 from rag.timeline import TimelineEntry, describe
 from rag.types import Answer
 
@@ -74,14 +75,23 @@ def highlight_markdown(text: str, start: int, end: int, context: int = 20_000) -
 
 
 def conflict_rows(answer: Answer) -> list[dict[str, str]]:
-    """One row per figure or stance when reports disagree: what was claimed, who said it, where
-    (and when, as a "Date" column, if any claim is dated)."""
-    dated = any(claim.date or claim.date_text
-                for conflict in answer.conflicts for claim in conflict.claims)
-    return [{"Claim": f"{claim.value} {conflict.unit}".strip(), "Said by": claim.attributed_to,
-             "Source": f"[{claim.n}]", "Report": claim.title}
-            | ({"Date": claim.date or claim.date_text or ""} if dated else {})
-            for conflict in answer.conflicts for claim in conflict.claims]
+    """One row per figure or stance, grouped by what is counted (the groups in the engine's
+    order, each oldest first): the figure in full, what it counts, who said it (one name per
+    source, the report's own words beside it when they differ), when, and the report."""
+    rows = []
+    for conflict in answer.conflicts:
+        for claim in conflict.claims:
+            what = [claim.status, claim.timeframe, claim.place] if conflict.kind == "figure" \
+                else [claim.unit]
+            counts = ", ".join(w for w in what if w)
+            who = claim.speaker_normalised or claim.attributed_to
+            if claim.attributed_to not in (who, UNATTRIBUTED):
+                who = f"{who} ({claim.attributed_to})"
+            rows.append({"Figure": f"{claim.value} {conflict.unit}".strip(),
+                         "What it counts": counts, "Said by": who,
+                         "When": claim.date or claim.date_text or "",
+                         "Report": f"[{claim.n}] {claim.title}"})
+    return rows
 
 
 def passage_rows(answer: Answer) -> list[dict[str, object]]:
