@@ -79,7 +79,8 @@ _IRREGULAR = {"sent": "send", "said": "say", "told": "tell", "rose": "rise", "fe
               "deny": "deni", "won": "win", "lost": "lose", "held": "hold", "paid": "pay",
               "sold": "sell", "bought": "buy", "grew": "grow", "led": "lead", "met": "meet"}
 # Capitals stand for their countries: "Pyongyang" is supported by "North Korea".
-_ALIASES = {"pyongyang": "north korea", "seoul": "south korea", "moscow": "russia",
+_ALIASES = {"us": "united states", "u.s": "united states", "usa": "united states",
+            "pyongyang": "north korea", "seoul": "south korea", "moscow": "russia",
             "kremlin": "russia", "kyiv": "ukraine", "kiev": "ukraine", "washington": "united states",
             "beijing": "china", "tokyo": "japan", "dprk": "north korea"}
 _CORPORATE = {"inc", "corp", "co", "ltd", "plc", "llc", "nv", "sa", "ag"}
@@ -446,23 +447,72 @@ def _append_marker(sentence: str, n: int) -> str:
     return f"{body} [{n}]"
 
 
+_GROUP = re.compile(r"(?:\s*" + MARKER.pattern + r")+")
+
+
+def segments(sentence: str) -> list[tuple[str, list[int]]]:
+    """The stretch of the sentence each run of markers closes, with its numbers: each marker
+    vouches for what it follows, not for what another report is cited for.
+
+    >>> segments("The NIS said 12,000 [1] and Zelensky said 10,000 [2][3].")
+    [('The NIS said 12,000', [1]), (' and Zelensky said 10,000', [2, 3])]
+    """
+    out: list[tuple[str, list[int]]] = []
+    at = 0
+    for m in _GROUP.finditer(sentence):
+        out.append((sentence[at:m.start()], cited_numbers(m.group())))
+        at = m.end()
+    tail = sentence[at:]
+    if out and re.search(r"\w{3}", tail):  # "... [1] and more words." belongs to the last run
+        out[-1] = (out[-1][0] + " " + tail, out[-1][1])
+    return out
+
+
+def _joint(part: str, ev: Evidence, group: list[Evidence], question: str) -> bool:
+    """``ev`` supports ``part`` together with the rest of its run of markers: the run's
+    sentences together support it, and ``ev`` holds some of its content of its own."""
+    if len(group) < 2:
+        return False
+    both = Evidence(ev.n, ev.source, ev.title, ev.publisher, " ".join(g.text for g in group),
+                    ev.start, ev.end, ev.score)
+    if not verdict(part, both, question).supported:
+        return False
+    own = {num.key for num in support.numbers_in(part)} & support.stated([ev.text])
+    return bool(own) or verdict(part, ev, question).share > 0
+
+
 def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = "",
                    judge: Judge | None = None) -> SentenceSupport:
-    """Which of the sentence's markers support it, and the one evidence to move to if none."""
+    """Which of the sentence's markers support it, and the one evidence to move to if none.
+
+    Each marker is read against the stretch of the sentence it closes (:func:`segments`);
+    markers cited together ("12,000 and 10,000 [1][2]") may support it together."""
     by_n = {ev.n: ev for ev in evidence}
     cited = tuple(cited_numbers(sentence))
     marked = bool(cited)
+    parts = segments(sentence) if marked else []
+    if len(parts) <= 1 or any(not re.search(r"[^\W\d_]{3}", p) for p, _ in parts):
+        parts = [(sentence, list(cited))]
     if not marked:
         found = attribute(sentence, list(evidence), given=question)
         cited = (found.n,) if found is not None else ()
-    verdicts = [verdict(sentence, by_n[n], question, judge) if n in by_n
-                else PairVerdict(n, False, 0.0, 0, "names no usable evidence", hard=True)
-                for n in cited]
-    good = tuple(v.n for v in verdicts if v.supported)
-    bad = tuple(v.n for v in verdicts if not v.supported)
-    why = "; ".join(f"[{v.n}] {v.why}" for v in verdicts if not v.supported)
+        parts = [(sentence, list(cited))]
+    verdicts: list[PairVerdict] = []
+    for part, nums in parts:
+        group = [by_n[n] for n in nums if n in by_n]
+        for n in nums:
+            if n not in by_n:
+                verdicts.append(PairVerdict(n, False, 0.0, 0, "names no usable evidence", True))
+                continue
+            v = verdict(part, by_n[n], question, judge)
+            if not v.supported and _joint(part, by_n[n], group, question):
+                v = PairVerdict(n, True, v.share, v.words, "", False, v.judged)
+            verdicts.append(v)
+    good = tuple(dict.fromkeys(v.n for v in verdicts if v.supported))
+    bad = tuple(dict.fromkeys(v.n for v in verdicts if not v.supported and v.n not in good))
+    why = "; ".join(f"[{v.n}] {v.why}" for v in verdicts if v.n in bad)
     move = None
-    if not good:
+    if not good and len(parts) == 1:
         others = [verdict(sentence, ev, question, judge) for ev in evidence
                   if ev.n not in cited]
         # "clearly": two or more of its own words in that sentence, and no close second

@@ -262,3 +262,15 @@ def test_engine_refuses_an_answer_left_with_nothing_and_says_why(ask):
     assert not answer.answerable and answer.citations == []
     assert answer.refusal_reason.startswith("no answer sentence is supported")
     assert "swaps who does what" in answer.refusal_reason
+
+
+def test_each_marker_vouches_for_the_stretch_it_closes():
+    nis, kyiv = seed("preparing to send 10,000", 1), seed("committed to sending 12,000", 2)
+    result = check("The NIS said North Korea is preparing to send 10,000 soldiers [1], and "
+                   "South Korea's intelligence agency said 12,000 troops [2].", [nis, kyiv])
+    assert result.sentences[0].supported == (1, 2) and not result.sentences[0].unsupported
+    together = check("Reports give 10,000 and 12,000 soldiers [1][2].", [nis, kyiv])
+    assert together.sentences[0].supported == (1, 2)
+    swapped = check("The NIS said North Korea is preparing to send 12,000 soldiers [1], and "
+                    "South Korea's intelligence agency said 10,000 troops [2].", [nis, kyiv])
+    assert swapped.sentences[0].unsupported == (1, 2) and not swapped.kept
