@@ -299,8 +299,17 @@ def _polarity_clash(s_toks: list[_Tok], e_toks: list[_Tok]) -> str | None:
     return None
 
 
-def _negated(toks: list[_Tok], k: int, size: int = 3) -> bool:
-    return any(_NEGATION.match(t.low) for t in toks[max(0, k - size):k])
+_BETWEEN = {"yet", "been", "be", "able", "to", "even", "ever", "always", "really", "officially",
+            "independently", "publicly", "directly"}
+
+
+def _negated(toks: list[_Tok], k: int) -> bool:
+    """Token ``k`` is what a negation negates: "not worry", "isn't directed", "not yet able
+    to confirm"; not "not combat troops", where "not" negates "combat"."""
+    j = k - 1
+    while j >= 0 and toks[j].low in _BETWEEN:
+        j -= 1
+    return j >= 0 and bool(_NEGATION.match(toks[j].low))
 
 
 def _negation_clash(s_toks: list[_Tok], e_toks: list[_Tok]) -> str | None:

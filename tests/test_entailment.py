@@ -274,3 +274,12 @@ def test_each_marker_vouches_for_the_stretch_it_closes():
     swapped = check("The NIS said North Korea is preparing to send 12,000 soldiers [1], and "
                     "South Korea's intelligence agency said 10,000 troops [2].", [nis, kyiv])
     assert swapped.sentences[0].unsupported == (1, 2) and not swapped.kept
+
+
+def test_a_negation_reads_the_word_it_negates_only():
+    ev = seed("contemplating sending military and intelligence personnel")
+    correction = ("South Korea is contemplating sending military and intelligence personnel to "
+                  "Ukraine, not combat troops.")  # "not" negates "combat", not the troops
+    assert verdict(correction, ev).supported
+    assert not verdict("South Korea is not contemplating sending military and intelligence "
+                       "personnel to Ukraine.", ev).supported
