@@ -68,7 +68,7 @@ _FUNCTION = _STOPWORDS | set(
     "should against anyone isn't aren't wasn't weren't don't doesn't didn't hasn't haven't "
     "must might being its it's via per within without upon onto among while yet still just "
     "been according however thus go goes going went gone get gets got make makes made take "
-    "takes took come comes came".split())
+    "takes took come comes came yes".split())
 _NOT_NAME = _FUNCTION | {"mr", "mrs", "ms", "dr", "if", "after", "before", "since", "because"}
 _PREPOSITIONS = set("to from by with in against of for at on into toward towards than about "
                     "regarding via over under between among".split())
