@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag import stances, support
 from rag.bm25 import _STOPWORDS
@@ -72,6 +72,7 @@ _FUNCTION = _STOPWORDS | set(
 _NOT_NAME = _FUNCTION | {"mr", "mrs", "ms", "dr", "if", "after", "before", "since", "because"}
 _PREPOSITIONS = set("to from by with in against of for at on into toward towards than about "
                     "regarding via over under between among".split())
+_BE = {"is", "are", "was", "were", "be", "been", "being"}
 _CLAUSE_WORDS = {"that", "which", "who", "whom", "whereas", "while", "but", "although",
                  "though"}
 _NEGATION = re.compile(r"^(?:not|never|no|neither|nor|cannot|without|\w+n[’']t)$")
@@ -179,6 +180,31 @@ def _alias(words: frozenset[str]) -> frozenset[str]:
     return words
 
 
+_HEADS = set("service council ministry agency office department government committee "
+             "commission force army union party bank group company state states nations "
+             "minister president secretary".split())
+
+
+def _initials(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w[:1].isupper()).lower()
+
+
+def _name_in(ent: _Entity, toks: list[_Tok], stems: set[str], ents: list[_Entity]) -> bool:
+    """A name is in the evidence: all its words; or its last word when that is a person's or
+    place's own name ("Zelenskyy" for "Ukrainian President Volodymyr Zelenskyy"); or as an
+    acronym either way ("NIS" for "National Intelligence Service")."""
+    if ent.words <= stems:
+        return True
+    words = [t.text for t in toks[ent.first:ent.last] if t.low != "of"]
+    head = stem(words[-1])
+    if head not in {stem(h) for h in _HEADS} and head in stems and len(words) > 1:
+        return True
+    mine = _initials(words)
+    theirs = {stem(e.text) for e in ents} | {_initials(e.text.split()) for e in ents}
+    return (len(mine) >= 2 and mine in theirs) or (
+        len(words) == 1 and words[0].isupper() and words[0].lower() in theirs)
+
+
 def _same(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and (a <= b or b <= a)
 
@@ -201,10 +227,19 @@ def _roles(toks: list[_Tok], ents: list[_Entity], i: int, said: set[int]
         lo = k
         while lo > 0 and not _is_boundary(toks, lo - 1, said):
             lo -= 1
-        for e in ents:
-            if lo <= e.first and e.last <= k and (e.first == 0 or toks[e.first - 1].low
-                                                  not in _PREPOSITIONS):
+        inside = [e for e in ents if lo <= e.first and e.last <= k]
+        owners = [e for e in inside if re.search(r"[’']s$", toks[e.last - 1].low)]
+        if owners:  # "North Korea’s deployment of troops to support": North Korea supports
+            return owners[-1].words
+        for e in inside:
+            if re.search(r"(?:an|ese|ish)$", toks[e.last - 1].low):
+                continue  # "North Korean combat strategies": an adjective, not who does it
+            if e.first == 0 or toks[e.first - 1].low not in _PREPOSITIONS:
                 return e.words
+        if lo > 0 and toks[lo - 1].low in ("which", "who"):  # "BP, which also owns": BP
+            stop = lo - 1 - (lo >= 2 and toks[lo - 2].text == ",")
+            last = [e for e in ents if e.last <= stop and e.last >= stop - 1]
+            return last[-1].words if last else None
         if lo > 0 and (lo - 1 in said or (toks[lo - 1].low == "that" and lo - 2 in said)):
             return agent_before(lo - 2 if toks[lo - 1].low == "that" else lo - 1)
         return None
@@ -224,6 +259,8 @@ def _roles(toks: list[_Tok], ents: list[_Entity], i: int, said: set[int]
         return owner, after
     if i + 1 < len(toks) and toks[i + 1].low in ("by", "from"):
         return after, before
+    if i > 0 and toks[i - 1].low in _BE and toks[i].low.endswith("ed"):
+        return None, before  # "troops are expected to arrive": who expects is not said
     return before, after
 
 
@@ -253,24 +290,35 @@ def _swapped(sent_rel: dict[str, list[tuple]], ev_rel: dict[str, list[tuple]]) -
                 continue
             if any(_same(a, agent) for a, _ in theirs if a):
                 continue
-            if any((a and _same(a, patient)) or (b and _same(b, agent)) for a, b in theirs):
+            if any(a and _same(a, patient) for a, _ in theirs):
                 return f"swaps who does what around “{word}”"
     return None
 
 
-def _speakers(text: str) -> list[frozenset[str]]:
+def _speakers(text: str) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Who the text has saying something, by name: (stems, acronyms) per speaker."""
     out = []
     for end in said_at(text):
         who = speaker(text, end + 1)
         if who:
-            out.append(frozenset(t.stem for t in _content(_tokens(who))))
-    return [w for w in out if w]
+            names = _entities(_tokens("said " + who))
+            stems = frozenset(w for e in names for w in e.words)
+            acronyms = frozenset(a for e in names for a in (
+                _initials(e.text.split()), e.text.lower()) if len(a) >= 2)
+            if stems:
+                out.append((stems, acronyms))
+    return out
 
 
 def _speaker_mismatch(sentence: str, ev_text: str) -> str | None:
+    """The sentence's speaker is not the evidence's, and is named there, if at all, only in
+    what is said ("North Korea warned ..." for "Kim Tae-hyo warned ... if North Korea ...")."""
     ours, theirs = _speakers(sentence), _speakers(ev_text)
-    for who in ours:
-        if theirs and not any(who & other for other in theirs):
+    ends = said_at(ev_text)
+    head = {t.stem for t in _tokens(ev_text[:ends[0]])} if ends else set()
+    for stems, acronyms in ours:
+        if theirs and not any(stems & s2 or acronyms & a2 for s2, a2 in theirs) and not (
+                stems & head):
             return "the evidence has someone else saying it"
     return None
 
@@ -330,8 +378,9 @@ def _stance_clash(sentence: str, ev_text: str) -> str | None:
     ours = {s.stance for s in stances.stances_in(sentence)}
     theirs = {s.stance for s in stances.stances_in(ev_text)}
     extra = ours - theirs
-    if extra:
-        return f"says {', '.join(sorted(extra))} where the evidence does not"
+    if extra and theirs:
+        return (f"says {', '.join(sorted(extra))} where the evidence says "
+                f"{', '.join(sorted(theirs))}")
     return None
 
 
@@ -358,8 +407,8 @@ def verdict(sentence: str, ev: Evidence, question: str = "",
     e_stems = {t.stem for t in e_toks} | {w for e in e_ents for w in e.words}
     asked = {t.stem for t in _tokens(question)}
     problems: list[str] = []
-    missing_names = [e.text for e in s_ents if not e.initial
-                     and not e.words <= e_stems and not e.words <= asked]
+    missing_names = [e.text for e in s_ents if not e.initial and not e.words <= asked
+                     and not _name_in(e, s_toks, e_stems, e_ents)]
     figures = support.unsupported(text, [ev.text])
     if missing_names or figures:
         problems.append("lacks " + ", ".join(dict.fromkeys(missing_names + figures)))
@@ -401,10 +450,11 @@ class SentenceSupport:
     why: str = ""  # per unsupported marker: "[3] lacks worry, anyone"
     marked: bool = True  # False: no markers; ``cited`` is what citations.attribute found
     verdicts: tuple[PairVerdict, ...] = field(default=(), repr=False)
+    lead_in: bool = False  # "... are:" opening a list whose next line is kept
 
     @property
     def kept(self) -> bool:
-        return bool(self.supported) or self.move_to is not None
+        return bool(self.supported) or self.move_to is not None or self.lead_in
 
     def text(self) -> str:
         """The sentence with unsupported markers removed and a moved one in their place."""
@@ -536,8 +586,12 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
 def check(answer: str, evidence: Sequence[Evidence], question: str = "",
           judge: Judge | None = None) -> Support:
     """Every sentence of ``answer`` read against the evidence it cites (see module doc)."""
-    return Support(answer, tuple(check_sentence(s, evidence, question, judge)
-                                 for s in answer_sentences(answer)))
+    checked = [check_sentence(s, evidence, question, judge) for s in answer_sentences(answer)]
+    for i in range(len(checked) - 2, -1, -1):  # a list's lead-in stays with its kept items
+        s = checked[i]
+        if not s.marked and s.sentence.rstrip().endswith(":") and checked[i + 1].kept:
+            checked[i] = replace(s, lead_in=True)
+    return Support(answer, tuple(checked))
 
 
 def apply(result: Support) -> str:
@@ -552,7 +606,7 @@ def apply(result: Support) -> str:
         at = pos + len(s.sentence)
         if s.kept:
             if pieces:
-                pieces.append("\n\n" if "\n" in gap else " ")
+                pieces.append("\n\n" if "\n\n" in gap else "\n" if "\n" in gap else " ")
             pieces.append(s.text())
             gap = ""
     return "".join(pieces).strip()

@@ -58,8 +58,6 @@ RELATIONS = [
      False),
     ("preparing to send 10,000", "Ukraine's war is supported by 10,000 North Korean soldiers.",
      False),
-    ("denied allegations of arms", "North Korea has dismissed claims that Russian personnel "
-     "were deployed to assist North Korea.", False),
     # who said what
     ("Kim Tae-hyo warned", "Kim Tae-hyo warned that South Korea could adopt phased measures.", True),
     ("Kim Tae-hyo warned", "North Korea warned that South Korea could adopt phased measures.",
@@ -113,6 +111,9 @@ JUDGE_CASES = [
      "Russia asked North Korea for 12,000 special forces troops."),
     (seed("denied allegations of arms").text, "Ukraine has denied allegations of arms transfers."),
     (BANKAMERICA_FELL, "Brazil resumed interest payments on its foreign debt."),
+    # "Russian personnel": a demonym is read as an adjective, never as who does it
+    (seed("denied allegations of arms").text, "North Korea has dismissed claims that Russian "
+     "personnel were deployed to assist North Korea."),
 ]
 
 
@@ -186,6 +187,17 @@ def test_markers_rewritten_and_sentences_dropped_keep_paragraphs():
     assert apply(result) == ("Peskov said their cooperation should not worry anyone [1].\n\n"
                              "The Kremlin rejected South Korea's assertions about North Korean "
                              "troops [2].")
+
+
+def test_where_a_sentence_says_where_it_comes_from_its_markers_go_to_the_claim():
+    from rag.citations import drop_meta_sentences
+
+    answer = ("Yes, the Kremlin denied that North Korean troops are in Russia. This can be seen "
+              "in [1] and [3].")
+    assert drop_meta_sentences(answer) == ("Yes, the Kremlin denied that North Korean troops are "
+                                           "in Russia [1][3].")
+    assert drop_meta_sentences("Korean was spoken. This can be confirmed by evidence [2].") == (
+        "Korean was spoken [2].")
 
 
 def test_docstring_examples_hold():
