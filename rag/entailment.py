@@ -40,7 +40,10 @@ What the lexical reading cannot catch, for an entailment judge (real sentences; 
 - opposites outside the small table of rose/fell, confirmed/denied, approved/rejected:
   "Brazil resumed interest payments" against "Brazil has suspended interest payments";
 - a presupposition of the question restated in the answer (question words are given, not
-  content): "expected to gain" is never checked against the evidence;
+  content): "expected to gain" is never checked against the evidence; and a false premise
+  answered with words the evidence holds: "South Korea sent combat troops ... because North
+  Korean forces were confirmed to be involved in combat" against "... providing weapons to
+  Ukraine if North Korean forces are confirmed to be involved in combat" (half the words);
 - a negation far from the word it negates when the other side has a negation of its own, and
   evidence with both directions for one subject ("sales rose in March and fell in April").
 """
