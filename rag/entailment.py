@@ -412,7 +412,7 @@ def verdict(sentence: str, ev: Evidence, question: str = "",
     problems: list[str] = []
     missing_names = [e.text for e in s_ents if not e.initial and not e.words <= asked
                      and not _name_in(e, s_toks, e_stems, e_ents)]
-    figures = support.unsupported(text, [ev.text])
+    figures = support.unsupported(text, [ev.text, question])  # the question's are given
     if missing_names or figures:
         problems.append("lacks " + ", ".join(dict.fromkeys(missing_names + figures)))
     for clash in (_swapped(s_rel, e_rel), _speaker_mismatch(text, ev.text),

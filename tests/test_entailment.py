@@ -295,3 +295,11 @@ def test_a_negation_reads_the_word_it_negates_only():
     assert verdict(correction, ev).supported
     assert not verdict("South Korea is not contemplating sending military and intelligence "
                        "personnel to Ukraine.", ev).supported
+
+
+def test_figures_and_names_of_the_question_are_given():
+    ev = text("Kyiv Post sources have confirmed that in both videos Korean was being spoken.")
+    question = "What language was spoken in the videos that surfaced on October 18?"
+    answer = "Korean was spoken in the videos that surfaced on October 18."
+    assert verdict(answer, ev, question).supported
+    assert not verdict(answer, ev).supported  # without the question, 18 is a figure it lacks
