@@ -53,7 +53,8 @@ def strip_invalid_markers(text: str, valid: set[int]) -> str:
 _META = re.compile(
     r"^(?:this|that|these|the above)(?:\s+(?:information|claims?|response|answer|facts?|"
     r"characterization|statement|description))?\s+(?:is|are|was|were|can be)\s+(?:\w+\s+)?"
-    r"(?:stated|cited|supported|based|found|mentioned|provided|given|taken|drawn)\b[^0-9]*$",
+    r"(?:stated|cited|supported|based|found|mentioned|provided|given|taken|drawn|seen|reported|"
+    r"shown|noted|indicated|documented|confirmed)\b[^0-9]*$",
     re.I)
 _LEADING_MARKERS = re.compile(r"^(?:" + MARKER.pattern + r"\s*)+")
 

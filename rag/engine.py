@@ -1,6 +1,6 @@
 """The grounded answer engine: question (+ history) -> Answer, as a pipeline of named stages.
 
-    condense -> retrieve -> evidence -> generate -> cite -> verify -> annotate
+    condense -> retrieve -> evidence -> generate -> cite -> support -> verify -> annotate
 
 Each stage (``STAGES``) is a small generator over a :class:`Turn`: it may stream text, and it
 may refuse, which ends the run. Whether the reports answer a question is decided in code:
@@ -28,7 +28,16 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
 
-from rag import answer_format, citations, conflicts, prompts, stances, support, timeline
+from rag import (
+    answer_format,
+    citations,
+    conflicts,
+    entailment,
+    prompts,
+    stances,
+    support,
+    timeline,
+)
 from rag.answer_format import SENTINEL
 from rag.budget import context_size, fit_evidence, token_counter
 from rag.config import Settings
@@ -251,6 +260,7 @@ class Turn:
     error: Exception | None = None  # the model's stream failed part-way
     refused: bool = False
     sources: list[str] | None = None  # ask only these reports (checked by check_sources)
+    support: entailment.Support | None = None  # the per-sentence support check's result
 
     def refuse(self, reason: str) -> None:
         a = self.answer
@@ -358,6 +368,26 @@ def cite_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     yield from ()
 
 
+def support_stage(engine: Engine, turn: Turn) -> Iterator[str]:
+    """Each sentence keeps only markers whose evidence supports it (:mod:`rag.entailment`):
+    a wrong one moves to the one sentence that clearly does, or goes; so does a sentence
+    left with none. Citations follow the markers left in the text."""
+    a = turn.answer
+    with turn.clock.time("support"):
+        usable = [ev for ev in a.evidence if any(c.n == ev.n for c in a.citations)
+                  or citations.verify(ev, engine.original_text(ev.source))]
+        turn.support = entailment.check(a.answer, usable, turn.standalone)
+        if turn.support.changed:
+            a.answer = entailment.apply(turn.support)
+            keep = set(citations.cited_numbers(a.answer)) | {
+                n for s in turn.support.kept if not s.marked for n in s.supported}
+            by_n = {ev.n: ev for ev in usable}
+            have = {c.n: c for c in a.citations}
+            a.citations = [have.get(n) or citations.citation(by_n[n])
+                           for n in [*have, *sorted(keep - set(have))] if n in keep]
+    yield from ()
+
+
 # -- checks: each returns None or the reason to refuse; adding one is adding an entry ------
 Check = Callable[[Engine, Turn], str | None]
 
@@ -371,6 +401,15 @@ def no_answer_check(engine: Engine, turn: Turn) -> str | None:
 def prompt_leak_check(engine: Engine, turn: Turn) -> str | None:
     if _leaks_system_prompt(turn.raw, engine.system_prompt):
         return "the answer repeated the instructions and was withdrawn"
+    return None
+
+
+def supported_check(engine: Engine, turn: Turn) -> str | None:
+    """Nothing left once unsupported sentences went (an answer citing nothing at all is the
+    next check's: no verified citation)."""
+    s = turn.support
+    if s is not None and any(x.cited for x in s.sentences) and not s.kept:
+        return s.reason()
     return None
 
 
@@ -390,6 +429,7 @@ def figures_check(engine: Engine, turn: Turn) -> str | None:
 CHECKS: list[tuple[str, Check]] = [
     ("no answer", no_answer_check),
     ("prompt leak", prompt_leak_check),
+    ("supported", supported_check),
     ("verified citation", verified_citation_check),
     ("figures", figures_check),
 ]
@@ -441,6 +481,7 @@ STAGES: list[tuple[str, Stage]] = [
     ("evidence", evidence_stage),
     ("generate", generate_stage),
     ("cite", cite_stage),
+    ("support", support_stage),
     ("verify", verify_stage),
     ("annotate", annotate_stage),
 ]

@@ -188,7 +188,8 @@ def test_feedback_is_appended_with_question_answer_and_citations(app, tmp_path):
 
 
 def test_markup_in_reports_and_answers_is_shown_as_text(app):
-    at, _ = app(cite("inspection log", "The log says <img src=x onerror=alert(2)> <b>loudly</b>"))
+    # the answer repeats the report's own markup (a figure no report states would be dropped)
+    at, _ = app(cite("inspection log", "The log says <img src=x onerror=alert(1)> <b>loudly</b>"))
     upload(at, "hostile.txt", HOSTILE)
     ask(at, "What did the engineer write in the Zorblax bridge inspection log?")
 

@@ -102,7 +102,7 @@ def test_stages_and_checks_are_named_lists():
     from rag.engine import CHECKS, STAGES
 
     assert [name for name, _ in STAGES] == ["condense", "retrieve", "evidence", "generate",
-                                            "cite", "verify", "annotate"]
+                                            "cite", "support", "verify", "annotate"]
     assert [name for name, _ in CHECKS][:2] == ["no answer", "prompt leak"]
 
 

@@ -212,3 +212,30 @@ def test_docstring_examples_hold():
     for module in (m, judge):
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_citation_support_against_gold_reads_each_sentence():
+    from types import SimpleNamespace as NS
+
+    cites = [NS(n=1, source="a", start=0, end=10), NS(n=2, source="a", start=50, end=60)]
+    gold = [m.Loc("a", 5, 9)]
+    answer = "Kim left [1].\n\nSeoul agreed [1][2]. Kyiv too [7]. No marker here."
+    assert m.citation_support_gold(answer, cites, gold) == pytest.approx(1 / 4)
+    assert m.citation_support_gold(answer, cites, []) is None          # no gold: the check's
+    assert m.citation_support_gold("", cites, gold) is None            # nothing to read
+    assert m.citation_support_gold("Kim left [2].", cites, gold) == 0.0
+
+
+def test_citation_support_by_the_check_uses_the_cited_sentence_only():
+    from rag.types import Evidence
+
+    text = ("Both Russia and North Korea have denied allegations of arms transfers.",
+            "The Kremlin has specifically rejected assertions from South Korea.")
+    ev = [Evidence(i + 1, "a", "A", None, t, 0, len(t), 1.0) for i, t in enumerate(text)]
+    assert m.citation_support_check("Russia and North Korea denied arms transfers [1].", ev) == 1.0
+    # the right words, the wrong sentence; then an inverted claim; then no marker
+    assert m.citation_support_check("Russia and North Korea denied arms transfers [2].", ev) == 0.0
+    assert m.citation_support_check("Russia and North Korea confirmed arms transfers [1].",
+                                    ev) == 0.0
+    assert m.citation_support_check("Russia and North Korea denied arms transfers.", ev) == 0.0
+    assert m.citation_support_check("", ev) is None

@@ -71,8 +71,10 @@ def test_instruction_like_report_text_is_never_shown_to_the_model(tmp_path, host
 
 
 def test_links_and_images_never_reach_the_screen_even_mid_stream(tmp_path, seed_store):
-    reply = ("Peskov cited contradictory information [1]. ![x](https://example.invalid/p.png?q=s) "
-             "See [here](javascript:alert(1)) or https://example.invalid/?q=secret now.")
+    # links and an image inside a cited sentence (a sentence of links alone, which no report
+    # says, is dropped by the support check)
+    reply = ("Peskov cited contradictory information ![x](https://example.invalid/p.png?q=s), "
+             "see [here](javascript:alert(1)) or https://example.invalid/?q=secret [1].")
     engine = build_engine(make_settings(tmp_path), llm=ScriptedChatModel(replies=[reply]),
                           store=seed_store, model_name="scripted")
     stream = engine.stream("What did Peskov say?")

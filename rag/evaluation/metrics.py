@@ -18,8 +18,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple, Protocol
 
+from rag import entailment
 from rag.citations import MARKER, answer_sentences, cited_numbers
 from rag.figures import figures, parse_number
+from rag.types import Evidence
 
 KS = (1, 3, 5, 10)
 
@@ -158,6 +160,11 @@ def retrieval_at_k(ranked: Sequence[Located], gold: Sequence[Located],
 
 
 # -- citations ---------------------------------------------------------------------------
+class Cited(Protocol):
+    n: int
+    source: str
+
+
 class Quoted(Located, Protocol):
     quote: str
 
@@ -226,16 +233,52 @@ def evidence_precision_recall(citations: Sequence[Located], gold: Sequence[Locat
     return precision, recall
 
 
+class CitedSpan(Located, Protocol):
+    n: int
+
+
+def citation_support_gold(answer: str, citations: Sequence[CitedSpan], gold: Sequence[Located]
+                          ) -> float | None:
+    """Share of answer sentences whose every cited quote overlaps gold evidence (a sentence
+    without a verified marker counts as unsupported); None without gold or sentences.
+
+    >>> from types import SimpleNamespace as NS
+    >>> cites = [NS(n=1, source="a", start=0, end=10), NS(n=2, source="a", start=50, end=60)]
+    >>> citation_support_gold("Kim left [1]. Seoul agreed [1][2]. So.", cites, [Loc("a", 5, 9)])
+    0.3333333333333333
+    """
+    sentences = answer_sentences(answer)
+    if not gold or not sentences:
+        return None
+    by_n = {c.n: c for c in citations}
+
+    def backed(sentence: str) -> bool:
+        cited = [by_n[n] for n in cited_numbers(sentence) if n in by_n]
+        return bool(cited) and all(any(overlaps(c, g) for g in gold) for c in cited)
+    return sum(backed(s) for s in sentences) / len(sentences)
+
+
+def citation_support_check(answer: str, evidence: Sequence[Evidence],
+                           question: str = "") -> float | None:
+    """Share of answer sentences that cite evidence and whose every marker supports them, by
+    the engine's own check (:func:`rag.entailment.check`); None without sentences.
+
+    >>> ev = [Evidence(1, "a", "A", None, "Kim Jong Gyu dismissed the reports as rumors.", 0, 45, 1)]
+    >>> citation_support_check("Kim Jong Gyu dismissed the reports [1]. Seoul agreed [1].", ev)
+    0.5
+    """
+    result = entailment.check(answer, evidence, question)
+    if not result.sentences:
+        return None
+    return sum(bool(s.supported) and not s.unsupported and s.marked
+               for s in result.sentences) / len(result.sentences)
+
+
 # -- conflicts ---------------------------------------------------------------------------
 class ClaimLike(Protocol):
     source: str
     value: str
     forms: Sequence[str]
-
-
-class Cited(Protocol):
-    n: int
-    source: str
 
 
 def _value_markers(sentence: str, values: dict[str, list[str]]) -> dict[str, set[int]]:

@@ -32,6 +32,8 @@ RATE_METRICS: tuple[tuple[str, str], ...] = (
     ("quote_exactness", "Quote exactness (must be 1.00)"),
     ("citation_coverage", "Citation coverage (answered)"),
     ("evidence_precision", "Evidence precision"),
+    ("citation_support_gold", "Citation support, per sentence (against gold evidence)"),
+    ("citation_support_check", "Citation support, per sentence (support check; no gold)"),
     ("evidence_recall", "Evidence recall (answerable)"),
     ("shown_recall", "Gold evidence shown to the model (answerable)"),
     ("conflict_attribution", "Conflict attribution"),
@@ -75,6 +77,8 @@ def summarize_rows(rows: Sequence[dict[str, Any]], judged: bool) -> dict[str, An
     out["quote_exactness"] = sum(r["quotes_exact"] for r in rows) / cited if cited else None
     out["citation_coverage"] = metrics.mean(r["citation_coverage"] for r in rows)
     out["evidence_precision"] = metrics.mean(r["evidence_precision"] for r in rows)
+    out["citation_support_gold"] = metrics.mean(r.get("citation_support_gold") for r in rows)
+    out["citation_support_check"] = metrics.mean(r.get("citation_support_check") for r in rows)
     out["evidence_recall"] = metrics.mean(_where(rows, "evidence_recall", answerable))
     out["shown_recall"] = metrics.mean(_where(rows, "shown_recall", answerable))
     out["conflict_attribution"] = metrics.mean(r["conflict_attribution"] for r in rows)

@@ -97,6 +97,7 @@ class Prediction:
     error: str | None = None
     faithfulness: float | None = None
     answer_relevance: float | None = None
+    answer_text: str = ""  # the answer alone, without notes: what citation support reads
 
     def to_json(self) -> dict[str, Any]:
         """A row of ``predictions.jsonl``."""
@@ -204,6 +205,7 @@ def run_item(engine, item: Item, clock: TokenClock | None = None,
         # the "[Cut at ...]" / "[Incomplete answer ...]" notices (Answer.notes keeps them apart).
         pred.answer = "\n\n".join([answer.answer, *(n for n in answer.notes
                                                      if not n.startswith("["))])
+        pred.answer_text = answer.answer
         pred.refused = not answer.answerable
         pred.refusal_reason = answer.refusal_reason
         pred.complete = answer.complete
@@ -253,6 +255,11 @@ def score(item: Item, pred: Prediction,
         "citation_coverage": (metrics.citation_coverage(pred.answer, {c.n for c in pred.citations})
                               if answered else None),
         "evidence_precision": precision,
+        "citation_support_gold": (metrics.citation_support_gold(pred.answer_text, pred.citations,
+                                                                gold) if answered else None),
+        "citation_support_check": (metrics.citation_support_check(
+            pred.answer_text, pred.evidence, pred.standalone_question or item.question)
+            if answered and not gold else None),
         "evidence_recall": recall,
         # of the gold evidence, the share among the sentences the model was shown: what the
         # answer could at best cite (evidence_recall is what it did cite)
