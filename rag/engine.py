@@ -383,7 +383,8 @@ def support_stage(engine: Engine, turn: Turn) -> Iterator[str]:
                 n for s in turn.support.kept if not s.marked for n in s.supported}
             by_n = {ev.n: ev for ev in usable}
             have = {c.n: c for c in a.citations}
-            a.citations = [have.get(n) or citations.citation(by_n[n])
+            a.citations = [have.get(n) or citations.citation(
+                               by_n[n], engine.original_text(by_n[n].source))
                            for n in [*have, *sorted(keep - set(have))] if n in keep]
     yield from ()
 

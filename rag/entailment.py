@@ -64,6 +64,7 @@ Judge = Callable[[str, str], "bool | None"]
 THRESHOLD = 0.5  # share of the sentence's new content words its evidence must hold
 CLEAR_MARGIN = 0.2  # a move needs one candidate this far ahead of the next
 MOVE_WORDS = 2  # ... and at least this many new content words to go by
+MOVE_SHARE = 0.75  # a marker moves only to evidence holding 3/4 of the sentence's new words
 
 # -- words -----------------------------------------------------------------------------------
 _TOKEN = re.compile(r"[^\W\d_]+(?:[’'-][^\W\d_]+)*|\d[\d,.]*\d|\d|[,;:()]")
@@ -81,7 +82,11 @@ _CLAUSE_WORDS = {"that", "which", "who", "whom", "whereas", "while", "but", "alt
 _NEGATION = re.compile(r"^(?:not|never|no|neither|nor|cannot|without|\w+n[’']t)$")
 _IRREGULAR = {"sent": "send", "said": "say", "told": "tell", "rose": "rise", "fell": "fall",
               "deny": "deni", "won": "win", "lost": "lose", "held": "hold", "paid": "pay",
-              "sold": "sell", "bought": "buy", "grew": "grow", "led": "lead", "met": "meet"}
+              "sold": "sell", "bought": "buy", "grew": "grow", "led": "lead", "met": "meet",
+              # one word for a body of soldiers, as rag.figures counts them ("12,000 troops"
+              # restates "12,000 soldiers")
+              "soldier": "troop", "soldiers": "troop", "troops": "troop", "forces": "troop",
+              "personnel": "troop", "servicemen": "troop"}
 # Capitals stand for their countries: "Pyongyang" is supported by "North Korea".
 _ALIASES = {"us": "united states", "u.s": "united states", "usa": "united states",
             "pyongyang": "north korea", "seoul": "south korea", "moscow": "russia",
@@ -578,8 +583,8 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
         others = [verdict(sentence, ev, question, judge) for ev in evidence
                   if ev.n not in cited]
         # "clearly": two or more of its own words in that sentence, and no close second
-        passing = sorted((v for v in others if v.supported and v.words >= MOVE_WORDS),
-                         key=lambda v: -v.share)
+        passing = sorted((v for v in others if v.supported and v.words >= MOVE_WORDS
+                          and v.share >= MOVE_SHARE), key=lambda v: -v.share)
         if len(passing) == 1 or (len(passing) > 1
                                  and passing[0].share - passing[1].share >= CLEAR_MARGIN):
             move = passing[0].n

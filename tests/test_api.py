@@ -136,7 +136,7 @@ def test_a_follow_up_uses_the_earlier_messages_without_their_sources(serve):
 
 
 def test_a_scope_limits_the_answer_to_the_chosen_reports(serve):
-    url, _, _ = serve(cite("12,000", "North Korea committed 12,000 troops"))
+    url, _, _ = serve(cite("12,000", "Up to 12,000 troops"))  # as the Kyiv Post says
     api = client(url)
     reply = api.chat.completions.create(model="rag", messages=user(TROOPS),
                                         extra_body={"sources": [KYIV_POST]})
@@ -151,7 +151,8 @@ def test_a_scope_limits_the_answer_to_the_chosen_reports(serve):
 
 
 def test_ask_returns_exactly_the_ask_json_object(serve):
-    url, _, engine = serve(cite("12,000", "North Korea committed 12,000 troops"))
+    url, _, engine = serve(cite("committed to sending 12,000",
+                                "North Korea committed to sending 12,000 troops"))
     got = httpx.post(url + "/ask", json={"question": TROOPS}, timeout=120)
     assert got.status_code == 200
     expected = engine.answer(TROOPS).to_json()
@@ -163,7 +164,7 @@ def test_four_concurrent_clients_are_all_answered(serve):
     url, _, engine = serve(lambda messages: (
         cite("Peskov", "Peskov cited contradictory information")(messages)
         if "Peskov" in messages[-1].text else
-        cite("12,000", "North Korea committed 12,000 troops")(messages)))
+        cite("committed to sending 12,000", "North Korea committed to sending 12,000 troops")(messages)))
     questions = [PESKOV, TROOPS, PESKOV, TROOPS]
     alone = {q: without_timings(engine.answer(q).to_json()) for q in set(questions)}
 
@@ -306,7 +307,8 @@ HOSTILE = (b"Council Notes With Markup\n\nThe council met on Tuesday to discuss 
 
 def test_report_markup_reaches_clients_as_text_that_fetches_nothing(serve, tmp_path, embeddings):
     store = ReportStore.open(make_settings(tmp_path / "own"), embeddings)
-    url, _, _ = serve(cite("inspection log", "The log says <b>loudly</b> so"), store=store)
+    url, _, _ = serve(cite("inspection log", "The engineer wrote <b>alert</b> in the inspection log"),
+                      store=store)
     assert httpx.post(url + "/reports", timeout=120, files=[
         ("files", ("hostile.txt", HOSTILE, "text/plain"))]).json()["added"] == ["hostile.txt"]
     question = user("What did the engineer write in the Zorblax bridge inspection log?")

@@ -106,7 +106,7 @@ def test_question_shows_the_answer_and_its_quoted_sources(app):
 
 
 def test_disagreeing_sources_are_shown_in_a_table(app):
-    at, _ = app(cite("12,000", "North Korea committed 12,000 troops"))
+    at, _ = app(cite("committed to sending 12,000", "North Korea committed to sending 12,000 troops"))
     ask(at, "How many North Korean troops has North Korea sent to Russia?")
 
     answer = last_answer(at).answer
@@ -189,7 +189,8 @@ def test_feedback_is_appended_with_question_answer_and_citations(app, tmp_path):
 
 def test_markup_in_reports_and_answers_is_shown_as_text(app):
     # the answer repeats the report's own markup (a figure no report states would be dropped)
-    at, _ = app(cite("inspection log", "The log says <img src=x onerror=alert(1)> <b>loudly</b>"))
+    at, _ = app(cite("inspection log",
+                     "The engineer wrote <img src=x onerror=alert(1)> <b>in the inspection log</b>"))
     upload(at, "hostile.txt", HOSTILE)
     ask(at, "What did the engineer write in the Zorblax bridge inspection log?")
 

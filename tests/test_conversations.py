@@ -51,7 +51,8 @@ def run_python(code: str, *args: str) -> str:
 
 
 def test_a_full_answer_round_trips_through_json(engine_with):
-    engine, _ = engine_with(cite("12,000", "North Korea committed 12,000 troops"))
+    engine, _ = engine_with(cite("committed to sending 12,000",
+                                 "North Korea committed to sending 12,000 troops"))
     answer = engine.answer(TROOPS)
     assert answer.conflicts and answer.citations and answer.evidence  # a rich answer
 

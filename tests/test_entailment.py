@@ -267,8 +267,11 @@ def test_engine_drops_an_unsupported_sentence(ask):
 def test_engine_refuses_an_answer_left_with_nothing_and_says_why(ask):
     def reply(messages):
         p = messages[-1].text
+        shown = "\n".join(numbers(p))
+        needle = next(k for k in ("preparing to send 10,000", "committed to sending 12,000")
+                      if k in shown)
         return (f"North Korea is expected to gain support from Russia in its war against "
-                f"Ukraine [{n_of(p, 'preparing to send 10,000')}].")
+                f"Ukraine [{n_of(p, needle)}].")
 
     answer = ask("What is North Korea expected to gain from sending troops to Russia?", reply)
     assert not answer.answerable and answer.citations == []
