@@ -110,8 +110,8 @@ def tmp_settings(tmp_path):
 
 def cite(keyword: str, sentence: str | None = None, rewrite: str = ""):
     """A scripted reply function: a follow-up's condense prompt gets ``rewrite``; an answer
-    prompt gets ``sentence`` citing the evidence line that mentions ``keyword`` (or, if none
-    does, the refusal sentinel)."""
+    prompt gets ``sentence`` (default: that line's own words) citing the evidence line that
+    mentions ``keyword`` (or, if none does, the refusal sentinel)."""
     def reply(messages):
         prompt = messages[-1].text
         if "Follow-up question:" in prompt:
@@ -119,7 +119,7 @@ def cite(keyword: str, sentence: str | None = None, rewrite: str = ""):
         for line in prompt.splitlines():
             m = re.match(r"\[(\d+)\] (.*)", line)
             if m and keyword in m.group(2):
-                return f"{sentence or keyword + ' is in the reports'} [{m.group(1)}]."
+                return f"{sentence or m.group(2).rstrip('.')} [{m.group(1)}]."
         return "NOT IN REPORTS"
     return reply
 

@@ -126,7 +126,7 @@ def test_answers_through_the_server_match_the_embedded_store(server_store, seed_
 def test_ingest_and_ask_from_the_command_line_with_chroma_host(chroma_server, tmp_path,
                                                                monkeypatch, capsys):
     host, port = chroma_server
-    with FakeOpenAI(reply="Reports give a figure [1] and another [2].") as fake:
+    with FakeOpenAI(reply="North Korean troops are in Russia [1].") as fake:
         monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
         monkeypatch.setenv("RAG_LLM", "openai-compatible:fake-model")
         question = "How many North Korean troops are in Russia?"
@@ -137,6 +137,8 @@ def test_ingest_and_ask_from_the_command_line_with_chroma_host(chroma_server, tm
             assert cli.main(["ask", question, "--json", "--data-dir", str(data_dir)]) == 0
             reply = json.loads(capsys.readouterr().out)
             reply.pop("timings_ms")
+            for p in reply["passages"]:  # a server's distance kernels differ in the 6th decimal
+                p["dense"] = None if p["dense"] is None else round(p["dense"], 4)
             return reply
 
         embedded = ask(tmp_path / "embedded")
