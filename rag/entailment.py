@@ -407,8 +407,14 @@ class PairVerdict:
 
 
 def verdict(sentence: str, ev: Evidence, question: str = "",
-            judge: Judge | None = None) -> PairVerdict:
-    """Whether ``ev`` alone supports ``sentence`` (markers ignored)."""
+            judge: Judge | None = None, context: Sequence[Evidence] = ()) -> PairVerdict:
+    """Whether ``ev`` alone supports ``sentence`` (markers ignored).
+
+    A name the question gives need not be in ``ev``, but it must be in some evidence sentence
+    (``context``: all the model was shown): "Why did Japan send troops?" answered "Japan sent
+    troops because ..." restates a premise no report states, and "Kim Jong Un said ..." is not
+    supported by what "Kim Jong Gyu" said.
+    """
     text = MARKER.sub("", sentence)
     s_toks, s_ents, s_rel = _relations(text)
     e_toks, e_ents, e_rel = _relations(ev.text)
@@ -417,6 +423,14 @@ def verdict(sentence: str, ev: Evidence, question: str = "",
     problems: list[str] = []
     missing_names = [e.text for e in s_ents if not e.initial and not e.words <= asked
                      and not _name_in(e, s_toks, e_stems, e_ents)]
+    if context:
+        c_toks = [t for c in context for t in _tokens(c.text)]
+        c_ents = [x for c in context for x in _entities(_tokens(c.text))]
+        c_stems = {t.stem for t in c_toks} | {w for x in c_ents for w in x.words}
+        q_names = {x.text for x in _entities(_tokens(question)) if not x.initial}
+        missing_names += [e.text for e in s_ents if e.words <= asked
+                          and (not e.initial or e.text in q_names)
+                          and not _name_in(e, s_toks, c_stems, c_ents)]
     figures = support.unsupported(text, [ev.text, question])  # the question's are given
     if missing_names or figures:
         problems.append("lacks " + ", ".join(dict.fromkeys(missing_names + figures)))
@@ -571,7 +585,7 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
             if n not in by_n:
                 verdicts.append(PairVerdict(n, False, 0.0, 0, "names no usable evidence", True))
                 continue
-            v = verdict(part, by_n[n], question, judge)
+            v = verdict(part, by_n[n], question, judge, evidence)
             if not v.supported and _joint(part, by_n[n], group, question):
                 v = PairVerdict(n, True, v.share, v.words, "", False, v.judged)
             verdicts.append(v)
@@ -580,7 +594,7 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
     why = "; ".join(f"[{v.n}] {v.why}" for v in verdicts if v.n in bad)
     move = None
     if not good and len(parts) == 1:
-        others = [verdict(sentence, ev, question, judge) for ev in evidence
+        others = [verdict(sentence, ev, question, judge, evidence) for ev in evidence
                   if ev.n not in cited]
         # "clearly": two or more of its own words in that sentence, and no close second
         passing = sorted((v for v in others if v.supported and v.words >= MOVE_WORDS

@@ -306,3 +306,19 @@ def test_figures_and_names_of_the_question_are_given():
     answer = "Korean was spoken in the videos that surfaced on October 18."
     assert verdict(answer, ev, question).supported
     assert not verdict(answer, ev).supported  # without the question, 18 is a figure it lacks
+
+
+def test_a_premise_the_question_gives_must_still_be_in_some_evidence():
+    """Question words are given, but a name the answer takes from the question must appear in
+    some evidence sentence: otherwise the answer restates a false premise (fp-01, unans-06)."""
+    nis = seed("preparing to send 10,000", 1)
+    kim = seed("dismissed these reports", 2)
+    japan = check("Japan sent troops because North Korea is preparing to send 10,000 soldiers "
+                  "[1].", [nis, kim], "Why did Japan send troops to Russia?")
+    assert not japan.kept and "Japan" in japan.sentences[0].why
+    un = check("Kim Jong Un dismissed the reports as rumors [2].", [nis, kim],
+               "What did Kim Jong Un personally say about sending troops to Russia?")
+    assert not un.kept and "Kim Jong Un" in un.sentences[0].why
+    gyu = check("Kim Jong Gyu dismissed the reports as rumors [2].", [nis, kim],
+                "What did Kim Jong Gyu say about the troops?")
+    assert gyu.kept  # the question's name is in the evidence: fine
