@@ -43,7 +43,7 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
              'Numbered sentences shown to the model (plus the sentence before one that opens with "he", '
              '"she", "they"...). Fewer is faster: each costs ~35 prompt tokens.'),
     "min_relevance": ("RAG_MIN_RELEVANCE", 0.25, float,
-             "Refuse without calling the model when the best passage\\'s cosine similarity is below this "
+             "Refuse without calling the model when the best passage’s cosine similarity is below this "
              '(measured: "capital of France" 0.06; real questions 0.36 and up).'),
     "answer_format": ("RAG_ANSWER_FORMAT", "auto", str,
                       'How the model answers: `cite-first` (names the evidence numbers that '
