@@ -129,6 +129,7 @@ class ReportStore:
         self._writes = 0
         self._lock = threading.Lock()
         self._snapshot: KeywordSnapshot | None = None
+        self._sources_cache: tuple[Any, list[SourceInfo]] | None = None
 
     def _vectorstore(self, client: chromadb.ClientAPI) -> Chroma:
         return Chroma(
@@ -268,9 +269,16 @@ class ReportStore:
         Read from the catalog (one query); when there is none yet (an index built before
         the catalog existed, or a deleted catalog file), it is rebuilt from the chunks.
         """
+        if self.catalog is not None:  # unchanged catalog file: the list made from it last time
+            stamp = self.catalog.stamp()
+            cached = self._sources_cache
+            if cached is not None and cached[0] == stamp and stamp is not None:
+                return list(cached[1])
         rows = self.catalog.listing() if self.catalog is not None else None
         if rows is not None:
-            return [SourceInfo(*row) for row in rows]
+            listed = [SourceInfo(*row) for row in rows]
+            self._sources_cache = (stamp, listed)
+            return list(listed)
         found, extras = self._scan_sources()
         if self.catalog is not None:
             self.catalog.replace_all([

@@ -750,3 +750,19 @@ def test_loaded_models_are_bounded_in_the_app_and_per_process():
     finally:
         llamacpp._LOADED.clear()
         llamacpp._LOADED.update(saved)
+
+
+def test_the_report_list_is_read_again_only_when_the_catalog_changes(tmp_path, embeddings):
+    """sources() runs on every app rerun: an unchanged catalog (a stat) gives the list made
+    last time; a write by this or another process is seen at once."""
+    from rag.ingest import ingest
+    from rag.store import ReportStore
+
+    store = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
+    ingest(store, [SEEDS / "003_ca6e3800ea5608bd.txt"])
+    first = store.sources()
+    assert store.sources() == first and store._sources_cache is not None
+    other = ReportStore.open(make_settings(tmp_path / "data"), embeddings)  # a second process
+    ingest(other, [SEEDS / "004_968b073979ff03d3.txt"])
+    assert [s.source for s in store.sources()] == ["003_ca6e3800ea5608bd.txt",
+                                                    "004_968b073979ff03d3.txt"]
