@@ -406,14 +406,21 @@ class PairVerdict:
     judged: bool | None = None  # the judge's answer, when it was asked
 
 
+# Month and day names are dates, not who or where: a date the question gives stays given.
+_CALENDAR = frozenset(stem(w) for w in (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday "
+    "friday saturday sunday").split())
+
+
 def verdict(sentence: str, ev: Evidence, question: str = "",
             judge: Judge | None = None, context: Sequence[Evidence] = ()) -> PairVerdict:
     """Whether ``ev`` alone supports ``sentence`` (markers ignored).
 
-    A name the question gives need not be in ``ev``, but it must be in some evidence sentence
-    (``context``: all the model was shown): "Why did Japan send troops?" answered "Japan sent
-    troops because ..." restates a premise no report states, and "Kim Jong Un said ..." is not
-    supported by what "Kim Jong Gyu" said.
+    A name the question gives must be in ``ev`` as well (or, when ``ev`` opens with a
+    pronoun, in some sentence of ``context``, all the model was shown): "Why did Japan send
+    troops?" answered "Japan sent troops because ..." restates a premise, and "Kim Jong Un
+    said ..." is not supported by what "Kim Jong Gyu" said.
     """
     text = MARKER.sub("", sentence)
     s_toks, s_ents, s_rel = _relations(text)
@@ -422,14 +429,19 @@ def verdict(sentence: str, ev: Evidence, question: str = "",
     asked = {t.stem for t in _tokens(question)}
     problems: list[str] = []
     missing_names = [e.text for e in s_ents if not e.initial and not e.words <= asked
-                     and not _name_in(e, s_toks, e_stems, e_ents)]
-    if context:
-        c_toks = [t for c in context for t in _tokens(c.text)]
-        c_ents = [x for c in context for x in _entities(_tokens(c.text))]
+                     and not e.words <= _CALENDAR and not _name_in(e, s_toks, e_stems, e_ents)]
+    if question:
+        # A name the question gives must be in the cited sentence too ("Japan sent troops"
+        # for "Why did Japan send troops?" is a premise restated, not supported), unless that
+        # sentence opens with a pronoun: then any shown sentence (its antecedent) may hold it.
+        pronoun = re.match(r"\W*(?:he|she|they|it|his|her|their|its)\b", ev.text, re.I)
+        pool = list(context) if pronoun and context else [ev]
+        c_toks = [t for c in pool for t in _tokens(c.text)]
+        c_ents = [x for c in pool for x in _entities(_tokens(c.text))]
         c_stems = {t.stem for t in c_toks} | {w for x in c_ents for w in x.words}
         q_names = {x.text for x in _entities(_tokens(question)) if not x.initial}
         missing_names += [e.text for e in s_ents if e.words <= asked
-                          and (not e.initial or e.text in q_names)
+                          and (not e.initial or e.text in q_names) and not e.words <= _CALENDAR
                           and not _name_in(e, s_toks, c_stems, c_ents)]
     figures = support.unsupported(text, [ev.text, question])  # the question's are given
     if missing_names or figures:
