@@ -134,13 +134,17 @@ def attribute(sentence: str, evidence: list[Evidence], threshold: float = 0.6,
     """The evidence that a model sentence without a marker restates, if any clearly does.
 
     A sentence counts as restating evidence when at least ``threshold`` of its content
-    words (numbers included) are in that evidence sentence. Words of ``given`` (the question)
+    words (numbers included) are in that evidence sentence; a one-word answer ("Friday"), when
+    exactly one evidence sentence holds the word. Words of ``given`` (the question)
     are not content: "Park Sun-won relayed what the NIS told legislators" answers "Which
     lawmaker relayed what the NIS told legislators?" with two words, Park and Sun-won.
     """
     words = set(tokenize(MARKER.sub("", sentence))) - set(tokenize(given))
-    if len(words) < 2:
+    if not words:
         return None
+    if len(words) == 1:  # a one-word answer ("Friday"): only if one evidence sentence has it
+        hits = [ev for ev in evidence if words <= set(tokenize(ev.text))]
+        return hits[0] if len(hits) == 1 else None
     best, best_share = None, 0.0
     for ev in evidence:
         share = len(words & set(tokenize(ev.text))) / len(words)

@@ -93,3 +93,14 @@ def test_words_of_the_question_do_not_count_when_attributing_an_uncited_sentence
     assert attribute(answer, [lawmaker, briefing]) is briefing
     assert attribute("It relayed what the NIS told legislators.", [lawmaker, briefing],
                      given=question) is None  # nothing left but the question
+
+
+def test_a_one_word_answer_is_attributed_when_one_evidence_sentence_holds_it():
+    from rag.citations import attribute
+    from rag.types import Evidence
+
+    ev = [Evidence(1, "a", "t", None, "Yoon convened a meeting on Friday.", 0, 34, 1.0),
+          Evidence(2, "b", "t", None, "Yoon met Rutte on Monday.", 0, 25, 1.0)]
+    question = "On what day of the week did President Yoon call the meeting?"
+    assert attribute("Friday", ev, given=question).n == 1
+    assert attribute("Yoon", ev, given="Who called it?") is None  # in both: unclear
