@@ -45,11 +45,11 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
     "min_relevance": ("RAG_MIN_RELEVANCE", 0.25, float,
              "Refuse without calling the model when the best passage’s cosine similarity is below this "
              '(measured: "capital of France" 0.06; real questions 0.36 and up).'),
-    "answer_format": ("RAG_ANSWER_FORMAT", "auto", str,
-                      'How the model answers: `cite-first` (names the evidence numbers that '
-                      'answer, or none, then writes cited sentences; enforced by a grammar), '
-                      '`free` (free text, `NOT IN REPORTS` refuses), or `auto` (cite-first for '
-                      'embedded llama.cpp models, free for remote ones).'),
+    "answer_format": ("RAG_ANSWER_FORMAT", "free", str,
+                      '`free` (free text, `NOT IN REPORTS` refuses) or `cite-first` (the model '
+                      'first names the evidence numbers that answer, or none, then writes cited '
+                      'sentences, enforced by a grammar; embedded models only, 3x slower here); '
+                      '`auto`: cite-first for embedded llama.cpp models, free for remote ones.'),
     "max_question_chars": ("RAG_MAX_QUESTION_CHARS", 1000, int,
              'Longest accepted question.'),
     "max_history_messages": ("RAG_MAX_HISTORY", 20, int,

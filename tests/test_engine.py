@@ -167,7 +167,8 @@ def test_cite_first_answers_name_their_evidence_under_a_grammar(seed_store, tmp_
         return f"Evidence: {n}\nAnswer: Troops will go to Kursk [{n}][6]."
 
     model = ScriptedChatModel(replies=reply, supports_grammar=True)
-    engine = build_engine(make_settings(tmp_path), llm=model, store=seed_store, model_name="s")
+    engine = build_engine(make_settings(tmp_path, answer_format="auto"), llm=model,
+                          store=seed_store, model_name="s")
     stream = engine.stream("Where will the first North Korean troops arrive?")
     shown = stream.text()
     answer = stream.answer
