@@ -60,9 +60,21 @@ def _llama_only_in_slow_tests():
             if hasattr(self, "_stack"):
                 super().__del__()
 
+    from rag.llms import llamacpp
+
+    real_load = llamacpp.load_llama
+
+    def guarded_load(*args, **kwargs):  # a model loaded by an earlier slow test is cached
+        if not _SLOW_TEST["now"]:
+            raise RuntimeError("This test uses a real llama.cpp model but is not marked "
+                               "@pytest.mark.slow; mark it, or use a scripted:NAME model.")
+        return real_load(*args, **kwargs)
+
     llama_cpp.Llama = GuardedLlama
+    llamacpp.load_llama = guarded_load
     yield
     llama_cpp.Llama = real
+    llamacpp.load_llama = real_load
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ def test_scoped_search_returns_only_the_chosen_reports(seed_store):
 
 
 def test_evidence_and_conflicts_come_from_the_scope_only(engine_with):
-    engine, _ = engine_with(cite("12,000", "North Korea committed 12,000 troops"))
+    engine, _ = engine_with(cite("12,000", "Up to 12,000 troops"))  # the Kyiv Post's words
     whole = engine.answer(TROOPS)
     assert whole.conflicts
     claimed = {c.source for conflict in whole.conflicts for c in conflict.claims}
