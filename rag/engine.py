@@ -7,9 +7,11 @@ may refuse, which ends the run. Whether the reports answer a question is decided
 
 1. retrieve: if no passage's cosine similarity reaches ``min_relevance``, refuse without
    calling the model (every model tried answered "Paris" to an off-topic question);
-2. verify runs ``CHECKS`` in order, each returning None or a reason to refuse: the model
-   replied ``NOT IN REPORTS``; the answer repeats the system prompt; none of its citations
-   resolves to a verified quote; it states a figure no evidence sentence states.
+2. support keeps only markers whose evidence supports their sentence (:mod:`rag.entailment`);
+3. verify runs ``CHECKS`` in order, each returning None or a reason to refuse: the model
+   replied ``NOT IN REPORTS`` (or, cite-first, ``Evidence: none``); the answer repeats the
+   system prompt; no sentence is left supported; none of its citations resolves to a
+   verified quote; it states a figure no evidence sentence states.
 
 The model never types a quote: it cites evidence numbers, resolved by :mod:`rag.citations`.
 Notes (the disagreements in words, a cut-off notice) are ``Answer.notes``, never answer text.
@@ -117,7 +119,6 @@ class Engine:
         self.sentence_vectors = SentenceVectors(store.embeddings)
         self.answer_prompt = ChatPromptTemplate.from_messages(
             [("system", self.system_prompt), ("human", prompts.load(self.format.answer_prompt))])
-        self.answer_chain = self.answer_prompt | llm
         self._condense_chain = (ChatPromptTemplate.from_messages(
             [("human", prompts.load("condense"))]) | llm | StrOutputParser())
 
