@@ -315,7 +315,7 @@ def test_a_premise_the_question_gives_must_still_be_in_some_evidence():
     kim = seed("dismissed these reports", 2)
     japan = check("Japan sent troops because North Korea is preparing to send 10,000 soldiers "
                   "[1].", [nis, kim], "Why did Japan send troops to Russia?")
-    assert not japan.kept and "Japan" in japan.sentences[0].why
+    assert not japan.kept and "Japan" in japan.sentences[0].why  # no shown sentence has it
     un = check("Kim Jong Un dismissed the reports as rumors [2].", [nis, kim],
                "What did Kim Jong Un personally say about sending troops to Russia?")
     assert not un.kept and "Kim Jong Un" in un.sentences[0].why
