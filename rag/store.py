@@ -164,7 +164,8 @@ class ReportStore:
 
     # -- writing -------------------------------------------------------------------------
     def ids_for_source(self, source: str) -> set[str]:
-        return set(self.collection.get(where={"source": source}, include=[])["ids"])
+        with self._writing():  # read before a write: a deleted or damaged folder says so
+            return set(self.collection.get(where={"source": source}, include=[])["ids"])
 
     @staticmethod
     def _metadatas(chunks: list[Chunk], extra: dict[str, Any]) -> list[dict[str, Any]]:
@@ -324,7 +325,8 @@ class ReportStore:
         return [found[k] for k in sorted(found)], extras
 
     def source_info(self, source: str) -> SourceInfo | None:
-        page = self.collection.get(where={"source": source}, include=["metadatas"])
+        with self._writing():  # ingest asks before it writes: Chroma's raw errors mapped
+            page = self.collection.get(where={"source": source}, include=["metadatas"])
         if not page["ids"]:
             return None
         meta = page["metadatas"][0]
