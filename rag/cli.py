@@ -270,9 +270,9 @@ def cmd_sources(args: argparse.Namespace) -> int:
     _settings, store = _store(args)
     rows = store.sources()
     if getattr(args, "json", False):  # one JSON list: every report, with its date
-        print(json.dumps([{"source": i.source, "title": i.title, "publisher": i.publisher,
+        print(_json_text([{"source": i.source, "title": i.title, "publisher": i.publisher,
                            "date": i.date, "date_source": i.date_source, "chunks": i.chunks}
-                          for i in rows], ensure_ascii=False))
+                          for i in rows]))
         return 0
     if not rows:
         print("Nothing is indexed yet; run: python -m rag ingest")

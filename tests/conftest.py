@@ -116,6 +116,20 @@ def seed_store(tmp_path_factory, embeddings):
 
 
 @pytest.fixture
+def engine_with(tmp_path, seed_store):
+    """``make(replies, **settings)`` -> (engine over the seed store, its scripted model)."""
+    from rag.engine import build_engine
+    from rag.llms.scripted import ScriptedChatModel
+
+    def make(replies, **overrides):
+        model = ScriptedChatModel(replies=replies)
+        engine = build_engine(make_settings(tmp_path, **overrides), llm=model, store=seed_store,
+                              model_name="scripted")
+        return engine, model
+    return make
+
+
+@pytest.fixture
 def tmp_settings(tmp_path):
     return make_settings(tmp_path)
 

@@ -15,22 +15,12 @@ import pytest
 from rag import cli
 from rag.config import PROJECT_ROOT
 from rag.conversations import ConversationStore, Message, answer_from_json, export_markdown
-from rag.engine import build_engine, check_history
+from rag.engine import check_history
 from rag.errors import InputError
-from rag.llms.scripted import ScriptedChatModel
 from rag.types import Answer, Citation
 from tests.conftest import cite, make_settings
 
 TROOPS = "How many North Korean troops has North Korea sent to Russia?"
-
-
-@pytest.fixture
-def engine_with(tmp_path, seed_store):
-    def make(replies):
-        model = ScriptedChatModel(replies=replies)
-        return build_engine(make_settings(tmp_path), llm=model, store=seed_store,
-                            model_name="scripted"), model
-    return make
 
 
 @pytest.fixture

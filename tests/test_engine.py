@@ -9,16 +9,6 @@ from rag.llms.scripted import ScriptedChatModel
 from tests.conftest import cite, make_settings
 
 
-@pytest.fixture
-def engine_with(tmp_path, seed_store):
-    def make(replies, **overrides):
-        model = ScriptedChatModel(replies=replies)
-        engine = build_engine(make_settings(tmp_path, **overrides), llm=model, store=seed_store,
-                              model_name="scripted")
-        return engine, model
-    return make
-
-
 def test_answer_cites_verified_quotes(engine_with):
     engine, _ = engine_with(cite("Peskov", "Peskov cited contradictory information"))
     answer = engine.answer("What did Peskov say about the reports?")

@@ -5,24 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from rag.engine import build_engine
 from rag.errors import InputError
-from rag.llms.scripted import ScriptedChatModel
 from rag.retrieve import check_sources, hybrid_search
-from tests.conftest import cite, make_settings
+from tests.conftest import cite
 
 TROOPS = "How many North Korean troops has North Korea sent to Russia?"
 KYIV_POST = "003_ca6e3800ea5608bd.txt"  # 1,500 special forces, up to 12,000 troops
 NIS_3000 = "004_968b073979ff03d3.txt"  # 10,000 by December, 3,000 in transit
-
-
-@pytest.fixture
-def engine_with(tmp_path, seed_store):
-    def make(replies):
-        model = ScriptedChatModel(replies=replies)
-        return build_engine(make_settings(tmp_path), llm=model, store=seed_store,
-                            model_name="scripted"), model
-    return make
 
 
 def test_scoped_search_returns_only_the_chosen_reports(seed_store):
