@@ -13,6 +13,11 @@ import hashlib
 
 from rag.types import Chunk, Report, Span
 
+# Bumped whenever the same text would be cut into other chunks (the sentence splitter, the
+# sizes below), so a cached index can tell it is out of date: 2 = hard-wrapped lines of one
+# sentence are one sentence (rag.text.paragraphs_with_offsets).
+VERSION = 2
+
 
 def chunk_id(source: str, start: int, text: str) -> str:
     """Deterministic id from the source and the content (and where it starts)."""

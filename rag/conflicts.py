@@ -50,8 +50,16 @@ def _label(status: str, timeframe: str) -> str:
     return " ".join(p for p in (status, timeframe) if p)
 
 
+# Units that count the formations a force is organised in, not people in some state: "four
+# brigades, totaling 12,000" (committed) and "12,000 soldiers in two brigades" (already sent)
+# both say how the whole force is made up, so they are rivals whatever their status.
+FORMATIONS = {"brigades"}
+WHOLE_FORCE = "of the whole force"
+
+
 def group_claims(claims: list[Claim]) -> list[list[Claim]]:
-    """Claims that count the same thing: same unit, same status, overlapping time frames.
+    """Claims that count the same thing: same unit, same status (any, for ``FORMATIONS``),
+    overlapping time frames.
 
     >>> a = Claim("1,500", 1500, "troops", "NIS", "a.txt", "A", 1, status="already there")
     >>> b = Claim("3,000", 3000, "troops", "NIS", "b.txt", "B", 2, status="already there")
@@ -62,7 +70,8 @@ def group_claims(claims: list[Claim]) -> list[list[Claim]]:
     """
     groups: list[list[Claim]] = []
     for claim in claims:
-        home = next((g for g in groups if g[0].unit == claim.unit and g[0].status == claim.status
+        home = next((g for g in groups if g[0].unit == claim.unit
+                     and (g[0].status == claim.status or claim.unit in FORMATIONS)
                      and all(overlapping(c.timeframe, claim.timeframe) for c in g)), None)
         if home is None:
             groups.append([claim])
@@ -136,8 +145,9 @@ def find_conflicts(question: str, answer: str, evidence: list[Evidence]) -> list
             continue
         for group in group_claims(claims):
             group.sort(key=by_date)
+            status = WHOLE_FORCE if unit in FORMATIONS else group[0].status
             conflicts.append(Conflict(unit=unit, claims=group,
-                                      label=_label(group[0].status, _timeframe(group))))
+                                      label=_label(status, _timeframe(group))))
     conflicts.sort(key=lambda c: (c.claims[0].status != asked if asked else
                                   not ({x.number for x in c.claims} & answered_numbers),
                                   not _is_dispute(c.claims), -len(c.claims)))

@@ -47,6 +47,7 @@ from rag.errors import InputError, ModelError, RagError, StoreError
 from rag.evidence import POOL, SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.llms.errors import provider_error
+from rag.recency import asks_about_time, order_note
 from rag.retrieve import Retrieval, check_sources, hybrid_search
 from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
@@ -295,7 +296,8 @@ def retrieve_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     """Hybrid search; refuses without calling the model when nothing is relevant enough."""
     with turn.clock.time("retrieve"):  # at least POOL passages: evidence is chosen from them
         turn.retrieval = hybrid_search(engine.store, turn.standalone, max(turn.k, POOL),
-                                       sources=turn.sources)
+                                       sources=turn.sources,
+                                       newer=asks_about_time(turn.standalone) == "latest")
     turn.answer.passages = turn.retrieval.passages[:turn.k]
     floor = engine.settings.min_relevance
     if turn.retrieval.best_dense < floor:
@@ -467,6 +469,9 @@ def annotate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
             if citations.verify(ev, original):
                 a.citations.append(citations.citation(ev, original))
                 known.add(claim.n)
+    in_order = order_note(turn.standalone, a.answer, a.evidence)  # which was said later
+    if in_order:
+        a.notes.append(in_order)
     if turn.error is not None:
         a.complete = False
         a.notes.append(f"[Incomplete answer: {turn.error}]")

@@ -4,9 +4,13 @@ Reciprocal rank fusion: a chunk ranked ``r`` (from 1) in a list scores ``1 / (60
 there, and its fused score is the sum over both lists. A chunk 1st by BM25 and 13th by
 vectors gets 1/61 + 1/73 = 0.0301, ahead of one 2nd by vectors only (1/62 = 0.0161).
 
-Then results are spread across reports: each pick multiplies the remaining fused scores of
-the same report by ``diversity`` (0.5), so a question about a disputed figure sees each
-report's version instead of three chunks from one report.
+Then results are spread across reports: from a report's second pick on, each pick
+multiplies the remaining fused scores of the same report by ``diversity`` (0.5), so a
+question about a disputed figure sees each report's version instead of three chunks from
+one report. A report's second chunk is not discounted (``FREE_PER_REPORT``): in a large
+collection of reports on many stories the answer often sits in the chunk next to the best
+one, and discounting it gave its slot to other stories' chunks (Reuters question set,
+no model: hit@5 0.69 -> 0.77, hit@10 0.80 -> 0.83; the seeds' set: hit@5 0.90 -> 0.92).
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from pydantic import ConfigDict
 
 from rag import ranking
 from rag.errors import InputError
+from rag.recency import prefer_newer
 from rag.store import ReportStore
 from rag.types import Passage
 
 RRF_K = 60
+FREE_PER_REPORT = 1  # picks of one report before the spread discount starts
 
 
 @dataclass
@@ -45,9 +51,9 @@ def _passage(chunk_id: str, text: str, meta: dict, score: float, dense: float | 
 
 
 def spread(ranked: list[Passage], k: int, diversity: float) -> list[Passage]:
-    """Pick ``k`` passages greedily, discounting reports already picked (see module doc)."""
+    """Pick ``k`` passages greedily, discounting reports picked twice already (module doc)."""
     return ranking.spread(ranked, k, score=lambda p: p.score, group=lambda p: p.source,
-                          diversity=diversity)
+                          diversity=diversity, free=FREE_PER_REPORT)
 
 
 def check_sources(store: ReportStore, sources: list[str] | None) -> list[str] | None:
@@ -69,8 +75,12 @@ def check_sources(store: ReportStore, sources: list[str] | None) -> list[str] | 
 
 
 def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = None,
-                  diversity: float = 0.5, sources: list[str] | None = None) -> Retrieval:
+                  diversity: float = 0.5, sources: list[str] | None = None,
+                  newer: bool = False) -> Retrieval:
     """The ``k`` best passages for ``query``; see the module docstring.
+
+    ``newer``: newer reports first among near-equals (a "latest"/"now" question; see
+    :func:`rag.recency.prefer_newer`), before the spread, so older ones keep places too.
 
     ``sources``: search only these reports (dense by Chroma's ``where``, keyword by the
     same rows of the BM25 index), so everything downstream comes from them alone.
@@ -106,6 +116,8 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
          for cid, score in fused.items()),
         key=lambda p: (-p.score, p.source, p.start),
     )
+    if newer:
+        ranked = prefer_newer(ranked)
     best = max((sim for *_, sim in dense), default=0.0)
     return Retrieval(spread(ranked, k, diversity), best, vector)
 

@@ -208,16 +208,75 @@ def windows(text: str, span: Span, max_chars: int = MAX_SENTENCE_CHARS) -> list[
 
 def split_sentences(text: str, start: int = 0, end: int | None = None,
                     max_chars: int = MAX_SENTENCE_CHARS) -> list[Span]:
-    """Sentences of ``text[start:end]`` with offsets into ``text``; line breaks always split,
-    and a sentence longer than ``max_chars`` is cut into windows (see ``windows``), so no
-    evidence sentence or chunk can outgrow a prompt."""
+    """Sentences of ``text[start:end]`` with offsets into ``text``; line breaks split, except
+    where a line only wraps a sentence (``paragraphs_with_offsets``), and a sentence longer
+    than ``max_chars`` is cut into windows (see ``windows``), so no evidence sentence or
+    chunk can outgrow a prompt."""
     spans = [w for s in _sentences(text, start, end) for w in windows(text, s, max_chars)]
     return spans
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"”’')\]]*$")
+_ITEM_START = re.compile(r"[-*•#>|]|\d+[.)]\s")
+WRAP_WIDTH = 100  # lines of a hard-wrapped text (a newswire's) are at most this long
+
+
+def _wrap_width(lines: list[Span]) -> int | None:
+    """The width these lines are hard-wrapped at (a newswire story, a plain-text e-mail),
+    or None when they are not: at least four lines (list items aside, and the last, which
+    may be short), all at most ``WRAP_WIDTH`` long, half of them close to the longest,
+    and half of them ending mid-sentence."""
+    inner = [line for line in lines[:-1] if not _ITEM_START.match(line.text)]
+    if len(inner) < 4:
+        return None
+    width = max(len(line.text) for line in inner)
+    if width > WRAP_WIDTH:
+        return None
+    full = sum(len(line.text) >= 0.7 * width for line in inner)
+    open_ended = sum(not _ENDS_SENTENCE.search(line.text) for line in inner)
+    return width if full * 2 >= len(inner) and open_ended * 2 >= len(inner) else None
+
+
+def _soft_break(text: str, before: Span, after: Span, width: int | None) -> bool:
+    """Whether the line break between ``before`` and ``after`` only wraps a sentence: the
+    line before ends mid-sentence and is no headline, and the next line continues it (not
+    indented, no list item) in lower case, or in hard-wrapped text after a line at least
+    half the width (its indent counted)."""
+    last = before.text.rsplit("\n", 1)[-1]
+    if (_ENDS_SENTENCE.search(last) or last.isupper() or len(last) > WRAP_WIDTH
+            or _ITEM_START.match(after.text)):
+        return False
+    gap = text[before.end:after.start]
+    if gap.count("\n") != 1 or not gap.endswith("\n"):  # a blank line, or an indent
+        return False
+    indent = before.end - len(last) - (text.rfind("\n", 0, before.end - len(last)) + 1)
+    return after.text[0].islower() or (width is not None and indent + len(last) >= width / 2)
+
+
+def paragraphs_with_offsets(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Lines of ``text[start:end]`` (see ``lines_with_offsets``) with the lines of a
+    hard-wrapped sentence joined again, offsets into ``text``; the text keeps its line
+    breaks, so the quote is still the exact source.
+
+        >>> [s.text for s in paragraphs_with_offsets("HEADLINE|A fully-owned|subsidiary "
+        ...                                         "said.|    Next one.".replace("|", chr(10)))]
+        ['HEADLINE', 'A fully-owned\\nsubsidiary said.', 'Next one.']
+    """
+    lines = lines_with_offsets(text, start, end)
+    width = _wrap_width(lines)
+    out: list[Span] = []
+    for line in lines:
+        if out and _soft_break(text, out[-1], line, width):
+            s = out[-1].start
+            out[-1] = Span(text[s:line.end], s, line.end)
+        else:
+            out.append(line)
+    return out
+
+
 def _sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     spans: list[Span] = []
-    for line in lines_with_offsets(text, start, end):
+    for line in paragraphs_with_offsets(text, start, end):
         cursor = line.start
         for match in _BOUNDARY.finditer(text, line.start, line.end):
             stop = match.end()

@@ -121,3 +121,22 @@ def test_the_headline_question_leads_with_the_counts_already_in_russia(tmp_path,
     assert all(c["speaker_normalised"] for c in claims)
     cited = {c.n for c in answer.citations}
     assert all(c.n in cited for conflict in answer.conflicts for c in conflict.claims)
+
+
+def test_brigade_counts_are_rivals_whatever_their_status():
+    """NIS: four brigades totaling 12,000 (committed); Zelensky: 12,000 already dispatched
+    in two brigades. Both say how the whole force is made up: one disagreement, labelled so."""
+    from rag.conflicts import find_conflicts
+    from rag.types import Evidence
+
+    texts = ["According to the NIS, North Korea is believed to have deployed four brigades, "
+             "totaling approximately 12,000 soldiers, which includes special forces.",
+             "Ukrainian President Volodymyr Zelensky disclosed that North Korea had already "
+             "dispatched a total of 12,000 soldiers in two brigades."]
+    ev = [Evidence(n, f"{n}.txt", f"R{n}", None, t, 0, len(t), 1.0)
+          for n, t in enumerate(texts, 1)]
+    brigades = [c for c in find_conflicts("How many brigades of North Korean troops are "
+                                          "involved?", "", ev) if c.unit == "brigades"]
+    assert len(brigades) == 1 and brigades[0].label == "of the whole force"
+    assert sorted(c.value for c in brigades[0].claims) == ["four", "two"]
+    assert {c.status for c in brigades[0].claims} == {"committed in total", "already there"}

@@ -75,8 +75,9 @@ def test_the_engine_groups_the_conflict_items_as_the_gold_does():
     mean = m.mean(scores.values())
     print(f"comparable grouping, mean over {sum(v is not None for v in scores.values())} "
           f"scored items: {mean:.3f}")
-    # Goal 0.9; measured 0.889 (9 items). The one miss is conflict-03: the NIS's "four brigades,
-    # totaling 12,000" reads as the total committed, Zelensky's "already dispatched a total of
-    # 12,000 soldiers in two brigades" as already there, so the brigades fall in two groups.
-    assert mean >= 0.85
-    assert all(v == 1.0 for k, v in scores.items() if k != "conflict-03" and v is not None)
+    # Goal 0.9; measured 1.000 (9 items). conflict-03 was the miss (0.889) until brigades
+    # became rivals whatever their status: the NIS's "four brigades, totaling 12,000"
+    # (committed in total) and Zelensky's "12,000 soldiers in two brigades" (already sent)
+    # both say how the whole force is made up.
+    assert mean >= 0.9
+    assert all(v == 1.0 for v in scores.values() if v is not None)

@@ -10,6 +10,7 @@ import json
 import pytest
 
 from rag import cli
+from rag.chunking import VERSION as CHUNKING_VERSION
 from rag.evaluation import cli as eval_cli
 from rag.evaluation.corpus import MARKER
 from rag.llms.scripted import ScriptedChatModel
@@ -124,3 +125,22 @@ def test_docstring_examples_hold():
 
     result = doctest.testmod(corpus)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_an_index_built_with_older_chunking_is_brought_up_to_date_in_place(
+        tmp_path, corpus, scripted, capsys):
+    """An index cut into chunks by an older splitter (its marker records an older chunking
+    version, or none) is re-ingested where it is: changed chunks embedded, stale ones gone."""
+    questions = _question_file(tmp_path, corpus)
+    assert _eval(tmp_path, questions, corpus, "a") == 0
+    (index,) = (tmp_path / "data" / "eval-corpora").iterdir()
+    marker = json.loads((index / MARKER).read_text())
+    assert marker["chunking"] == CHUNKING_VERSION
+    del marker["chunking"]  # as written before the version was recorded
+    (index / MARKER).write_text(json.dumps(marker))
+    capsys.readouterr()
+    assert _eval(tmp_path, questions, corpus, "b") == 0
+    err = capsys.readouterr().err
+    assert "the chunking changed since it was built" in err and "(cached)" not in err
+    assert [p.name for p in (tmp_path / "data" / "eval-corpora").iterdir()] == [index.name]
+    assert json.loads((index / MARKER).read_text())["chunking"] == CHUNKING_VERSION

@@ -44,6 +44,53 @@ def test_sentences_respect_abbreviations_initials_and_quotes():
                    "Michael R. Turner said “this is alarming.”", "Kim left.", "New paragraph here"]
 
 
+WIRE = ("THE HAGUE LAUNCHES SECOND TRANCHE OF CP PROGRAM\nApril 13, 1987\n\n"
+        "AMSTERDAM, April 13 - Bank Mees en Hope NV, a fully-owned\n"
+        "subsidiary of Algemene Bank Nederland NV, said it launched the\n"
+        "second tranche of a 100 mln guilders commercial paper program\n"
+        "for the city of The Hague.\n"
+        "    Mees en Hope declined to comment on the size of the second\n"
+        "tranche but said the first tranche, ended March 10, was for 50\n"
+        "mln guilders.\n"
+        "    The operations in Colombia of Texas\n"
+        "Petroleum Co will not be affected, its manager said.\n"
+        "    Shr loss 13 cts vs loss one ct\n"
+        "    Net loss 18,600,000 vs profit 3,300,000\n"
+        " Reuter\n")
+
+
+def test_a_hard_wrapped_sentence_is_one_sentence_and_its_quote_keeps_the_line_breaks():
+    """Newswire text wrapped at a fixed width (the Reuters collection): a line that ends
+    mid-sentence continues on the next, so evidence is whole sentences, not line pieces;
+    headlines, date lines, indented paragraphs and table rows still split."""
+    spans = split_sentences(WIRE)
+    got = [s.text for s in spans]
+    assert got == [
+        "THE HAGUE LAUNCHES SECOND TRANCHE OF CP PROGRAM", "April 13, 1987",
+        "AMSTERDAM, April 13 - Bank Mees en Hope NV, a fully-owned\nsubsidiary of Algemene "
+        "Bank Nederland NV, said it launched the\nsecond tranche of a 100 mln guilders "
+        "commercial paper program\nfor the city of The Hague.",
+        "Mees en Hope declined to comment on the size of the second\ntranche but said the "
+        "first tranche, ended March 10, was for 50\nmln guilders.",
+        "The operations in Colombia of Texas\nPetroleum Co will not be affected, its manager "
+        "said.",
+        "Shr loss 13 cts vs loss one ct", "Net loss 18,600,000 vs profit 3,300,000", "Reuter"]
+    assert all(WIRE[s.start:s.end] == s.text for s in spans)
+
+
+def test_lines_that_are_paragraphs_headlines_or_list_items_still_split():
+    """Text with one paragraph a line (the seeds, extracted HTML) is split as before: a
+    headline without a full stop does not run into the paragraph under it."""
+    text = ("North Korea has sent 1,500 special forces to Russia to fight Ukraine, Seoul says\n"
+            "Seoul's spy agency said on Friday that troops had been sent. Moscow denied it.\n"
+            "- first item\n- second item\n"
+            "Key points\nKim left.")
+    assert [s.text for s in split_sentences(text)] == [
+        "North Korea has sent 1,500 special forces to Russia to fight Ukraine, Seoul says",
+        "Seoul's spy agency said on Friday that troops had been sent.", "Moscow denied it.",
+        "- first item", "- second item", "Key points", "Kim left."]
+
+
 def test_sentences_inside_a_range_keep_offsets_of_the_whole_text():
     text = "Skip this. Keep one. Keep two."
     spans = split_sentences(text, 11, len(text))

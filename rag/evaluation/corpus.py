@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.chunking import VERSION as CHUNKING_VERSION
 from rag.config import Settings
 from rag.errors import InputError
 from rag.text import SUPPORTED_SUFFIXES
@@ -84,10 +85,11 @@ def index_corpus(settings: Settings, corpus: Path, progress: bool = True) -> Cor
     data_dir = settings.data_dir / "eval-corpora" / key
     own = settings.replace(data_dir=data_dir, corpus_dir=corpus, collection=f"eval-{key}")
     marker = data_dir / MARKER
-    if marker.is_file():
+    if _indexed_with(marker) == CHUNKING_VERSION:
         return CorpusIndex(corpus, own, len(files), cached=True)
     print(f"Indexing {len(files)} files of {corpus} into {data_dir} (once; later runs reuse "
-          f"it)", file=sys.stderr, flush=True)
+          f"it{'; the chunking changed since it was built' if marker.is_file() else ''})",
+          file=sys.stderr, flush=True)
     started = time.perf_counter()
     store = ReportStore.open(own, embeddings)
     summary = ingest(store, [corpus], lock_path=data_dir / "ingest.lock",
@@ -97,11 +99,21 @@ def index_corpus(settings: Settings, corpus: Path, progress: bool = True) -> Cor
         print(line, file=sys.stderr)
     marker.write_text(json.dumps({
         "corpus": str(corpus), "files": len(files), "embeddings": embeddings.name,
+        "chunking": CHUNKING_VERSION,
         "indexed": len(summary.added) + len(summary.updated) + len(summary.unchanged),
         "skipped": len(summary.skipped), "chunks_embedded": summary.chunks_embedded,
         "seconds": round(seconds, 1)}, indent=1), encoding="utf-8")
     return CorpusIndex(corpus, own, len(files), cached=False,
                        chunks_embedded=summary.chunks_embedded, seconds=seconds)
+
+
+def _indexed_with(marker: Path) -> int | None:
+    """The chunking version a finished index was built with (1 before it was recorded),
+    None when there is no finished index."""
+    try:
+        return int(json.loads(marker.read_text(encoding="utf-8")).get("chunking", 1))
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _bar():
