@@ -30,6 +30,9 @@ from rag.types import Chunk
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # 20 MiB, as the README says
 BATCH_CHUNKS = 256  # new chunks of several files embedded and written together
+# From this many files on, the stored chunk ids are read in one pass, not one query per file
+# (19,043 unchanged Reuters files: one query each took most of a 346 s re-ingest).
+PREFETCH_FILES = 200
 
 Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
@@ -151,10 +154,12 @@ def report_id(store: ReportStore, path: Path, claimed: dict[str, str] | None = N
     return candidates[-1]
 
 
-def plan_file(store: ReportStore, path: Path, source: str | None = None) -> FilePlan:
+def plan_file(store: ReportStore, path: Path, source: str | None = None,
+              stored: dict[str, set[str]] | None = None) -> FilePlan:
     """Read, clean and chunk one file, and compare its chunk ids with the stored ones.
 
-    ``source``: the report id (default: the file name; see ``report_id``).
+    ``source``: the report id (default: the file name; see ``report_id``). ``stored``: every
+    stored chunk id by report, read once for a large ingest (else one query for this file).
     """
     try:
         size = path.stat().st_size
@@ -174,7 +179,8 @@ def plan_file(store: ReportStore, path: Path, source: str | None = None) -> File
             "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "date": dated.date if dated else "", "date_source": dated.how if dated else "",
             "encoding": doc.encoding}
-    existing = store.ids_for_source(report.source)
+    existing = (stored.get(report.source, set()) if stored is not None
+                else store.ids_for_source(report.source))
     wanted = {c.id for c in chunks}
     plan = FilePlan(path, report.source, chunks, meta,
                     missing=[c for c in chunks if c.id not in existing],
@@ -228,6 +234,7 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
                          f"wait for it to finish and run ingest again.") from None
     try:
         claimed: dict[str, str] = {}  # report id -> resolved path, for this run
+        stored: dict[str, set[str]] | None = None  # chunk ids by report, for many files
         done_paths: set[str] = set()
         batch: list[FilePlan] = []
 
@@ -245,7 +252,9 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
                 continue  # the same file named twice
             try:
                 source = report_id(store, path, claimed, known_ids)
-                plan = plan_file(store, path, source)
+                if stored is None and len(files) >= PREFETCH_FILES:
+                    stored = store.ids_by_source()
+                plan = plan_file(store, path, source, stored)
             except IngestError as exc:
                 summary.skipped.append((exc.path, exc.reason))
                 continue

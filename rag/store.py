@@ -324,7 +324,27 @@ class ReportStore:
                     info.chunks += 1
         return [found[k] for k in sorted(found)], extras
 
+    def ids_by_source(self) -> dict[str, set[str]]:
+        """Every stored chunk id by report, in one pass (what a large ingest compares with,
+        instead of one query per file)."""
+        out: dict[str, set[str]] = {}
+        with self._writing():  # read before a write: a deleted or damaged folder says so
+            for offset in range(0, self.count(), _PAGE):
+                page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+                for cid, meta in zip(page["ids"], page["metadatas"], strict=True):
+                    if meta:
+                        out.setdefault(meta["source"], set()).add(cid)
+        return out
+
     def source_info(self, source: str) -> SourceInfo | None:
+        """One report's record: from the catalog (one indexed row) when it lists the report,
+        else from its chunks' metadata in Chroma."""
+        listed = self.catalog.get(source) if self.catalog is not None else None
+        if listed is not None:
+            return SourceInfo(listed.source, listed.title, listed.publisher, listed.chunks,
+                              listed.path, listed.file_sha256,
+                              listed.extra.get("date") or None,
+                              listed.extra.get("date_source") or None)
         with self._writing():  # ingest asks before it writes: Chroma's raw errors mapped
             page = self.collection.get(where={"source": source}, include=["metadatas"])
         if not page["ids"]:

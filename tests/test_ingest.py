@@ -125,3 +125,28 @@ def test_big_ingests_are_embedded_in_batches_and_every_file_lands(tmp_path, embe
     assert 1 < counting.calls < 5  # more than one batch, fewer than one per file
     # the same chunks as the seeds ingested in one batch (the session's seed_store)
     assert sorted(store.all_ids()) == sorted(seed_store.all_ids())
+
+
+def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, embeddings,
+                                                                     monkeypatch):
+    """From PREFETCH_FILES files on, the stored chunk ids are read in one pass instead of one
+    query per file; the outcome is the same: nothing re-embedded, a changed file updated."""
+    import rag.ingest
+
+    folder = tmp_path / "reports"
+    shutil.copytree(SEEDS, folder)
+    store = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
+    first = ingest(store, [folder])
+    monkeypatch.setattr(rag.ingest, "PREFETCH_FILES", 3)
+    per_file = []
+    monkeypatch.setattr(store, "ids_for_source", lambda source: per_file.append(source) or set())
+    path = sorted(folder.glob("*.txt"))[0]
+    head, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    path.write_text(f"{head}\nA new opening paragraph was added to this report.\n{rest}",
+                    encoding="utf-8")
+    again = ingest(store, [folder])
+    assert per_file == []  # one pass, no query per file
+    assert again.updated == [path.name] and len(again.unchanged) == 4, again.lines()
+    assert 0 < again.chunks_embedded < first.chunks_embedded
+    info = store.source_info(path.name)  # from the catalog, current
+    assert info.file_sha256 and info.chunks == len(store.ids_by_source()[path.name])
