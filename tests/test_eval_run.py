@@ -99,6 +99,23 @@ def test_per_item_metrics(run_dir):
     assert refused["evidence_recall"] == 0.0 and refused["faithfulness"] is None
     # fp-03 is unanswerable as asked although it carries a correction's key facts
     assert rows["scripted:refuse", "fp-03"]["correct_refusal"] is True
+    # the condensed follow-up names Budanov: rewritten by the model, or (when the rewrite
+    # fails) the last question joined to the follow-up
+    assert rows["scripted:copy", "followup-02"]["condensation"] is True
+    assert rows["scripted:refuse", "followup-02"]["condensation"] is True
+    assert rows["scripted:copy", "fact-01"]["condensation"] is None
+
+
+def test_condensation_fails_when_the_standalone_question_drops_the_entity():
+    from rag.evaluation.runner import Prediction, score
+
+    item = select(load_items(), ids=["followup-02"])[0]
+    pred = Prediction(item.id, item.category, "m", item.question, item.history_messages(),
+                      answer="NOT IN REPORTS", refused=True,
+                      standalone_question="Where does he expect the first troops to arrive?")
+    assert score(item, pred, [])["condensation"] is False
+    pred.standalone_question = "Where does Kyrylo Budanov expect the first troops to arrive?"
+    assert score(item, pred, [])["condensation"] is True
 
 
 def test_summary_has_one_column_per_model(run_dir):

@@ -73,6 +73,8 @@ class Item:
     history: tuple[dict[str, str], ...] = ()
     claims: tuple[GoldClaim, ...] = ()
     gold_groups: tuple[GoldGroup, ...] = ()  # conflict items: the comparable grouping
+    # follow-ups: what the condensed (standalone) question must name, as key facts are given
+    standalone_keeps: tuple[tuple[str, ...], ...] = ()
 
     def history_messages(self) -> list[dict[str, str]]:
         return [dict(m) for m in self.history]
@@ -130,6 +132,12 @@ def parse_item(obj: Any, where: str = "item") -> Item:
         groups.append(GoldGroup(_need(g, "label", str, where),
                                 tuple((_need(m, "source", str, where), _need(m, "value", str, where))
                                       for m in members)))
+    keeps = obj.get("standalone_keeps") or []
+    if not isinstance(keeps, list) or not all(
+            isinstance(k, list) and k and all(isinstance(f, str) and f.strip() for f in k)
+            for k in keeps):
+        raise InputError(f"{where}: standalone_keeps must be a list of non-empty lists of "
+                         f"strings (accepted forms of each entity), got {keeps!r}.")
     category = _need(obj, "category", str, where)
     if category not in CATEGORIES:
         raise InputError(f"{where}: unknown category {category!r}; use one of "
@@ -139,7 +147,8 @@ def parse_item(obj: Any, where: str = "item") -> Item:
                 reference_answer=_need(obj, "reference_answer", str, where),
                 key_facts=tuple(facts), gold_evidence=tuple(gold),
                 history=tuple({"role": m["role"], "content": m["content"]} for m in history),
-                claims=tuple(claims), gold_groups=tuple(groups))
+                claims=tuple(claims), gold_groups=tuple(groups),
+                standalone_keeps=tuple(tuple(k) for k in keeps))
 
 
 def load_items(path: Path = DEFAULT_QUESTIONS) -> list[Item]:

@@ -40,6 +40,7 @@ RATE_METRICS: tuple[tuple[str, str], ...] = (
     ("comparable_grouping", "Comparable grouping (conflict items)"),
     ("correct_refusal", "Correct refusal (unanswerable)"),
     ("false_refusal", "False refusal (answerable, lower is better)"),
+    ("condensation", "Follow-ups: condensed question keeps the conversation's entities"),
     ("faithfulness", "Faithfulness (judge)"),
     ("answer_relevance", "Answer relevance (judge)"),
 )
@@ -85,6 +86,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]], judged: bool) -> dict[str, An
     out["comparable_grouping"] = metrics.mean(r.get("comparable_grouping") for r in rows)
     out["correct_refusal"] = metrics.mean(r["correct_refusal"] for r in rows)
     out["false_refusal"] = metrics.mean(r["false_refusal"] for r in rows)
+    out["condensation"] = metrics.mean(r.get("condensation") for r in rows)
     for key, values in (("latency", [r["latency_ms"] for r in rows]),
                         ("ttft", [r["ttft_ms"] for r in rows])):
         for q in (50, 95):

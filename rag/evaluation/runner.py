@@ -271,6 +271,11 @@ def score(item: Item, pred: Prediction,
             pred.conflicts, [g.as_dict() for g in item.gold_groups]),
         "correct_refusal": correct_refusal,
         "false_refusal": false_refusal,
+        # a follow-up's condensed question names what the conversation was about (measured
+        # apart from the answer: a right rewrite can still get a wrong answer, and back)
+        "condensation": (metrics.all_facts_hit(pred.standalone_question or "",
+                                               item.standalone_keeps)
+                         if item.standalone_keeps and not pred.error else None),
         "latency_ms": _round(pred.latency_ms),
         "ttft_ms": _round(pred.ttft_ms),
         "tokens": pred.tokens,
