@@ -424,7 +424,11 @@ def verified_citation_check(engine: Engine, turn: Turn) -> str | None:
 
 
 def figures_check(engine: Engine, turn: Turn) -> str | None:
-    made_up = support.unsupported(turn.answer.answer, [ev.text for ev in turn.answer.evidence])
+    # The question's own figures are given ("its March 1987 report"), and so is the year of
+    # a cited report's own date (a Reuters story dated 1987 says it happened in 1987).
+    given = [turn.standalone] + sorted({ev.date[:4] for ev in turn.answer.evidence if ev.date})
+    made_up = support.unsupported(turn.answer.answer,
+                                  [ev.text for ev in turn.answer.evidence] + given)
     if made_up:
         return f"the answer gave {', '.join(made_up)}, which no evidence sentence states"
     return None

@@ -86,7 +86,11 @@ _IRREGULAR = {"sent": "send", "said": "say", "told": "tell", "rose": "rise", "fe
               # one word for a body of soldiers, as rag.figures counts them ("12,000 troops"
               # restates "12,000 soldiers")
               "soldier": "troop", "soldiers": "troop", "troops": "troop", "forces": "troop",
-              "personnel": "troop", "servicemen": "troop"}
+              "personnel": "troop", "servicemen": "troop",
+              # newswire abbreviations are their words ("100 mln dlrs" says "$100 million")
+              "mln": "million", "bln": "billion", "dlrs": "dollar", "dlr": "dollar",
+              "dollars": "dollar", "pct": "percent", "cts": "cent", "shr": "share",
+              "qtr": "quarter", "yr": "year", "revs": "revenue", "stg": "sterling"}
 # Capitals stand for their countries: "Pyongyang" is supported by "North Korea".
 _ALIASES = {"us": "united states", "u.s": "united states", "usa": "united states",
             "pyongyang": "north korea", "seoul": "south korea", "moscow": "russia",
@@ -441,7 +445,8 @@ def verdict(sentence: str, ev: Evidence, question: str = "",
         missing_names += [e.text for e in s_ents if e.words <= asked
                           and (not e.initial or e.text in q_names) and not e.words <= _CALENDAR
                           and not _name_in(e, s_toks, c_stems, c_ents)]
-    figures = support.unsupported(text, [ev.text, question])  # the question's are given
+    # the question's figures are given, and so is the year of the report's own date
+    figures = support.unsupported(text, [ev.text, question, (ev.date or "")[:4]])
     if missing_names or figures:
         problems.append("lacks " + ", ".join(dict.fromkeys(missing_names + figures)))
     for clash in (_swapped(s_rel, e_rel), _speaker_mismatch(text, ev.text),

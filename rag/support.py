@@ -18,15 +18,32 @@ not figures, and are not checked.
 
 from __future__ import annotations
 
+import re
+
 from rag.figures import numbers_in
+
+# A currency written as a word after the number, as newswires do: "100 mln dlrs" states
+# "$100 million", "5 mln stg" states "£5 million".
+_CURRENCY_WORDS = ((re.compile(r"\s*(?:U\.S\.\s+|US\s+)?(?:dlrs?|dollars?)\b", re.I), "$"),
+                   (re.compile(r"\s*(?:stg|pounds?(?:\s+sterling)?)\b", re.I), "£"),
+                   (re.compile(r"\s*(?:euros?)\b", re.I), "€"))
 
 
 def stated(evidence_texts: list[str]) -> set[str]:
-    """The keys of every number the texts state (``$3 million`` also states ``3 million``)."""
+    """The keys of every number the texts state (``$3 million`` also states ``3 million``,
+    and ``3 mln dlrs`` states ``$3 million``).
+
+        >>> sorted(stated(["It paid 100 mln dlrs."]))
+        ['$100000000', '100000000']
+    """
     keys: set[str] = set()
     for text in evidence_texts:
         for num in numbers_in(text):
             keys |= {num.key, num.key.lstrip("$€£")}
+            after = num.position + len(num.written)
+            for pattern, sign in _CURRENCY_WORDS:
+                if not num.currency and pattern.match(text, after):
+                    keys.add(sign + num.key)
     return keys
 
 

@@ -173,3 +173,24 @@ def test_cite_first_answers_name_their_evidence_under_a_grammar(seed_store, tmp_
     refused = stream.answer
     assert not refused.answerable and refused.citations == []
     assert refused.refusal_reason == "the model found no answer in the evidence"
+
+
+def test_the_figures_check_takes_the_questions_figures_and_report_years_as_given():
+    """"its March 1987 report" in the question, or a story dated 1987, lets the answer say
+    1987; a figure from nowhere is still refused."""
+    from types import SimpleNamespace
+
+    from rag.engine import figures_check
+    from rag.types import Answer, Evidence
+
+    text = "The Commission put the liabilities at 13.5 billion European currency units."
+    ev = [Evidence(1, "r.txt", "R", None, text, 0, len(text), 1.0, "1987-03-20")]
+
+    def turn(answer, question="What level did the report give?"):
+        return SimpleNamespace(standalone=question, answer=Answer(
+            question=question, answer=answer, answerable=True, evidence=ev))
+
+    assert figures_check(None, turn("In 1987 it put them at 13.5 billion [1].")) is None
+    assert figures_check(None, turn("Its 1986 report put them at 13.5 billion [1].",
+                                    "What did the 1986 report say?")) is None
+    assert "1985" in figures_check(None, turn("In 1985 it put them at 13.5 billion [1]."))

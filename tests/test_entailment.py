@@ -322,3 +322,22 @@ def test_a_premise_the_question_gives_must_still_be_in_some_evidence():
     gyu = check("Kim Jong Gyu dismissed the reports as rumors [2].", [nis, kim],
                 "What did Kim Jong Gyu say about the troops?")
     assert gyu.kept  # the question's name is in the evidence: fine
+
+
+def test_newswire_abbreviations_and_report_years_support_their_plain_words():
+    """Reuters writes "100 mln dlrs", "9.15 pct"; an answer says "$100 million", "9.15
+    percent", and "in 1987" for a story dated 1987 (real sentences of the collection)."""
+    from rag.entailment import verdict
+    from rag.types import Evidence
+
+    text = ("Affiliated Publications Inc said it agreed to buy Billboard Publications Inc for "
+            "100 mln dlrs.")
+    ev = Evidence(1, "reuters-x.txt", "X", None, text, 0, len(text), 1.0, "1987-03-16")
+    assert verdict("Affiliated Publications agreed to buy Billboard Publications for "
+                   "$100 million [1].", ev).supported
+    assert verdict("In 1987 Affiliated Publications agreed to buy Billboard Publications "
+                   "for 100 million dollars [1].", ev).supported
+    assert not verdict("Affiliated Publications agreed to buy Billboard Publications for "
+                       "$200 million [1].", ev).supported
+    assert not verdict("In 1986 Affiliated Publications agreed to buy Billboard "
+                       "Publications [1].", ev).supported
