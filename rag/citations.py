@@ -54,7 +54,9 @@ _META = re.compile(
     r"^(?:this|that|these|the above)(?:\s+(?:information|claims?|response|answer|facts?|"
     r"characterization|statement|description))?\s+(?:is|are|was|were|can be)\s+(?:\w+\s+)?"
     r"(?:stated|cited|supported|based|found|mentioned|provided|given|taken|drawn|seen|reported|"
-    r"shown|noted|indicated|documented|confirmed)\b[^0-9]*$",
+    r"shown|noted|indicated|documented|confirmed)\b[^0-9]*$"
+    # "This loan was made in [3].": a sentence whose only object was the marker
+    r"|^(?:this|that|these|it)\b[^0-9,;]{0,60}\s(?:in|from|by|to|per|see|at|on)\s*[.!?]?$",
     re.I)
 _LEADING_MARKERS = re.compile(r"^(?:" + MARKER.pattern + r"\s*)+")
 

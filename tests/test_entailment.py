@@ -198,6 +198,12 @@ def test_where_a_sentence_says_where_it_comes_from_its_markers_go_to_the_claim()
                                            "in Russia [1][3].")
     assert drop_meta_sentences("Korean was spoken. This can be confirmed by evidence [2].") == (
         "Korean was spoken [2].")
+    # Reuters set, default model: a sentence whose only object was the marker
+    assert drop_meta_sentences("Alisarda was to receive the loan [3]. This loan was made in "
+                               "[3].") == "Alisarda was to receive the loan [3]."
+    # a sentence that says something of its own stays
+    assert drop_meta_sentences("Kim left [1]. It went to Russia [2].") == (
+        "Kim left [1]. It went to Russia [2].")
 
 
 def test_docstring_examples_hold():
