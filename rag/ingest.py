@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,6 +215,39 @@ def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
     return plan.status, len(plan.missing)
 
 
+class _Writes:
+    """Batches embedded and written by the worker, one in flight; the summary counts each
+    once it is done (``settle``), and a failed write's error is raised there."""
+
+    def __init__(self, store: ReportStore, worker: ThreadPoolExecutor,
+                 summary: IngestSummary) -> None:
+        self.store, self.worker, self.summary = store, worker, summary
+        self.in_flight: list[tuple[Future, list[FilePlan]]] = []
+
+    def settle(self) -> None:
+        while self.in_flight:
+            future, plans = self.in_flight.pop()
+            future.result()  # re-raises the worker's error here
+            for plan in plans:
+                getattr(self.summary, plan.status).append(plan.source)
+                self.summary.chunks_embedded += len(plan.missing)
+
+    def submit(self, plans: list[FilePlan]) -> None:
+        self.settle()
+        self.in_flight.append((self.worker.submit(apply_plans, self.store, plans), plans))
+
+
+def _remove_vanished(store: ReportStore, claimed: dict[str, str], folders: list[Path],
+                     summary: IngestSummary) -> None:
+    """Reports whose file was under a scanned folder and is gone now."""
+    for info in store.sources():
+        stored = Path(info.path) if info.path else None
+        if (stored and info.source not in claimed and not stored.exists()
+                and any(stored.is_relative_to(folder) for folder in folders)):
+            store.delete_source(info.source)
+            summary.removed.append(info.source)
+
+
 def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = None,
            progress: Progress | None = None, lock_timeout: float = 120.0,
            known_ids: dict[str, str] | None = None) -> IngestSummary:
@@ -232,17 +266,19 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
     except Timeout:
         raise StoreError(f"Another ingest has held {lock_path} for {lock_timeout:.0f}s; "
                          f"wait for it to finish and run ingest again.") from None
+    # One batch is embedded and written in a worker thread while the next is read and
+    # planned here (onnxruntime and Chroma release the GIL); at most one is in flight, and
+    # the run waits for it before it ends, even on an error.
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest")
     try:
         claimed: dict[str, str] = {}  # report id -> resolved path, for this run
-        stored: dict[str, set[str]] | None = None  # chunk ids by report, for many files
+        stored_ids: dict[str, set[str]] | None = None  # chunk ids by report, for many files
         done_paths: set[str] = set()
         batch: list[FilePlan] = []
+        writes = _Writes(store, worker, summary)
 
         def flush() -> None:
-            apply_plans(store, batch)
-            for plan in batch:
-                getattr(summary, plan.status).append(plan.source)
-                summary.chunks_embedded += len(plan.missing)
+            writes.submit(list(batch))
             batch.clear()
 
         for done, path in enumerate(files):
@@ -252,9 +288,9 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
                 continue  # the same file named twice
             try:
                 source = report_id(store, path, claimed, known_ids)
-                if stored is None and len(files) >= PREFETCH_FILES:
-                    stored = store.ids_by_source()
-                plan = plan_file(store, path, source, stored)
+                if stored_ids is None and len(files) >= PREFETCH_FILES:
+                    stored_ids = store.ids_by_source()
+                plan = plan_file(store, path, source, stored_ids)
             except IngestError as exc:
                 summary.skipped.append((exc.path, exc.reason))
                 continue
@@ -264,15 +300,12 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
             if sum(len(p.missing) for p in batch) >= BATCH_CHUNKS:
                 flush()
         flush()
-        for info in store.sources():
-            stored = Path(info.path) if info.path else None
-            if (stored and info.source not in claimed and not stored.exists()
-                    and any(stored.is_relative_to(folder) for folder in folders)):
-                store.delete_source(info.source)
-                summary.removed.append(info.source)
+        writes.settle()
+        _remove_vanished(store, claimed, folders, summary)
         if progress:
             progress(len(files), len(files), "")
     finally:
+        worker.shutdown(wait=True)  # a write under way finishes: the index stays whole
         if lock:
             lock.release()
     summary.seconds = time.perf_counter() - started

@@ -150,3 +150,26 @@ def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, e
     assert 0 < again.chunks_embedded < first.chunks_embedded
     info = store.source_info(path.name)  # from the catalog, current
     assert info.file_sha256 and info.chunks == len(store.ids_by_source()[path.name])
+
+
+def test_a_write_that_fails_in_the_worker_stops_the_ingest_with_its_error(tmp_path, embeddings,
+                                                                         monkeypatch):
+    """Batches are embedded and written in a worker thread while the next is planned; its
+    error reaches the caller, and the lock is released."""
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "BATCH_CHUNKS", 8)
+    store = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
+    writes = []
+
+    def failing(groups):
+        writes.append(len(groups))
+        raise StoreError("the disk is full; free some space and run ingest again")
+
+    monkeypatch.setattr(store, "add_chunks_of", failing)
+    lock = tmp_path / "ingest.lock"
+    with pytest.raises(StoreError, match="disk is full"):
+        ingest(store, [SEEDS], lock_path=lock)
+    assert writes == [writes[0]]  # the first failed write stopped the run
+    ingest_again = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
+    assert len(ingest(ingest_again, [SEEDS], lock_path=lock, lock_timeout=5).added) == 5
