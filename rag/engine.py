@@ -47,7 +47,7 @@ from rag.errors import InputError, ModelError, RagError, StoreError
 from rag.evidence import POOL, SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.llms.errors import provider_error
-from rag.recency import asks_about_time, order_note
+from rag.recency import asks_about_time, order_note, other_year
 from rag.retrieve import Retrieval, check_sources, hybrid_search
 from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
@@ -434,12 +434,19 @@ def figures_check(engine: Engine, turn: Turn) -> str | None:
     return None
 
 
+def asked_year_check(engine: Engine, turn: Turn) -> str | None:
+    """A question about 1985 answered with a 1986 figure is not answered: the reports do
+    not give what was asked (a false premise, or a near miss), so it is a refusal."""
+    return other_year(turn.standalone, turn.answer.answer, turn.answer.evidence)
+
+
 CHECKS: list[tuple[str, Check]] = [
     ("no answer", no_answer_check),
     ("prompt leak", prompt_leak_check),
     ("supported", supported_check),
     ("verified citation", verified_citation_check),
     ("figures", figures_check),
+    ("asked year", asked_year_check),
 ]
 
 

@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import date
 
 from rag.citations import cited_numbers
+from rag.figures import MARKER as MARKER_FREE
 from rag.timeline import describe, order_sentences
 from rag.types import Evidence, Passage
 
@@ -49,6 +50,40 @@ def asks_about_time(question: str) -> str | None:
     if _WHEN.search(question):
         return "when"
     return None
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def years(text: str) -> set[str]:
+    """The four-digit years ``text`` writes: ``years("in 1985 and 1986")`` -> both."""
+    return set(_YEAR.findall(text))
+
+
+def other_year(question: str, answer: str, evidence: list[Evidence]) -> str | None:
+    """Why an answer does not answer the year the question asks about, or None: the
+    question names a year, the answer gives another, and neither the answer nor the
+    evidence it cites (nor those reports' own dates) has the one asked.
+
+        >>> ev = [Evidence(4, "r", "R", None, "It posted a seven mln dlr profit in 1986.",
+        ...                0, 40, 1.0, "1987-04-13")]
+        >>> other_year("How much profit did it make in 1985?", "A profit in 1986 [4].", ev)
+        'the question asks about 1985; the reports it cites give 1986'
+        >>> other_year("How much profit did it make in 1986?", "A profit in 1986 [4].", ev)
+    """
+    asked = years(question)
+    given = years(MARKER_FREE.sub("", answer))
+    if not asked or not given or given <= asked:
+        return None
+    cited = set(cited_numbers(answer))
+    seen = given.copy()
+    for ev in evidence:
+        if ev.n in cited:
+            seen |= years(ev.text) | ({ev.date[:4]} if ev.date else set())
+    if asked & seen:
+        return None
+    return (f"the question asks about {', '.join(sorted(asked))}; the reports it cites give "
+            f"{', '.join(sorted(given - asked))}")
 
 
 def _day(iso: str | None) -> int | None:

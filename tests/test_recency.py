@@ -104,3 +104,22 @@ def test_no_order_note_without_a_time_question_or_without_two_dates():
     assert order_note("What did Kim do first?", "Kim came back [2]. Kim left [1].", ev) == (
         "In time order: 1987-03-01 (report date) [1], then 1987-03-09 (report date) [2]; "
         "the earliest is [1].")
+
+
+def test_an_answer_about_another_year_than_the_one_asked_is_a_refusal(tmp_path, wire_store):
+    """Asked about 1986, the reports (all from 1987) give 1987: not an answer to what was
+    asked, so the engine refuses and says why."""
+    def reply(messages):
+        prompt = messages[-1].text
+        n = next(m.group(1) for m in re.finditer(r"^\[(\d+)\] (.*)$", prompt, re.M)
+                 if "five months" in m.group(2))
+        return f"In 1987 Ecuador said the oil pipeline repair will take five months [{n}]."
+
+    engine = build_engine(make_settings(tmp_path), llm=ScriptedChatModel(replies=reply),
+                          store=wire_store, model_name="scripted")
+    asked_1986 = engine.answer("How long did Ecuador say in 1986 the pipeline repair would take?")
+    assert not asked_1986.answerable
+    assert asked_1986.refusal_reason == ("the question asks about 1986; the reports it cites "
+                                         "give 1987")
+    asked_1987 = engine.answer("How long did Ecuador say in 1987 the pipeline repair would take?")
+    assert asked_1987.answerable, asked_1987.refusal_reason
