@@ -25,7 +25,7 @@ from rag.clean import clean
 from rag.dates import report_date
 from rag.errors import IngestError, StoreError
 from rag.formats import read_document
-from rag.store import ReportStore
+from rag.store import ReportStore, SourceInfo
 from rag.text import SUPPORTED_SUFFIXES
 from rag.types import Chunk
 
@@ -156,11 +156,12 @@ def report_id(store: ReportStore, path: Path, claimed: dict[str, str] | None = N
 
 
 def plan_file(store: ReportStore, path: Path, source: str | None = None,
-              stored: dict[str, set[str]] | None = None) -> FilePlan:
+              stored: dict[str, tuple[set[str], SourceInfo]] | None = None) -> FilePlan:
     """Read, clean and chunk one file, and compare its chunk ids with the stored ones.
 
     ``source``: the report id (default: the file name; see ``report_id``). ``stored``: every
-    stored chunk id by report, read once for a large ingest (else one query for this file).
+    report's chunk ids and chunk metadata, read once for a large ingest (else queried for
+    this file).
     """
     try:
         size = path.stat().st_size
@@ -180,14 +181,15 @@ def plan_file(store: ReportStore, path: Path, source: str | None = None,
             "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "date": dated.date if dated else "", "date_source": dated.how if dated else "",
             "encoding": doc.encoding}
-    existing = (stored.get(report.source, set()) if stored is not None
-                else store.ids_for_source(report.source))
+    held = stored.get(report.source) if stored is not None else None
+    existing = (held[0] if held else set()) if stored is not None else (
+        store.ids_for_source(report.source))
     wanted = {c.id for c in chunks}
     plan = FilePlan(path, report.source, chunks, meta,
                     missing=[c for c in chunks if c.id not in existing],
                     kept=[c for c in chunks if c.id in existing], stale=existing - wanted)
     if plan.status == "unchanged":
-        info = store.source_info(report.source)
+        info = held[1] if held else store.chunk_info(report.source)  # what passages carry
         plan.moved = bool(info) and (info.path, info.file_sha256, info.date or "",
                                      info.date_source or "") != (
             meta["path"], meta["file_sha256"], meta["date"], meta["date_source"])
@@ -272,7 +274,7 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest")
     try:
         claimed: dict[str, str] = {}  # report id -> resolved path, for this run
-        stored_ids: dict[str, set[str]] | None = None  # chunk ids by report, for many files
+        stored_ids: dict[str, tuple[set[str], SourceInfo]] | None = None  # for many files
         done_paths: set[str] = set()
         batch: list[FilePlan] = []
         writes = _Writes(store, worker, summary)
@@ -289,7 +291,7 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
             try:
                 source = report_id(store, path, claimed, known_ids)
                 if stored_ids is None and len(files) >= PREFETCH_FILES:
-                    stored_ids = store.ids_by_source()
+                    stored_ids = store.chunks_by_source()
                 plan = plan_file(store, path, source, stored_ids)
             except IngestError as exc:
                 summary.skipped.append((exc.path, exc.reason))

@@ -324,16 +324,20 @@ class ReportStore:
                     info.chunks += 1
         return [found[k] for k in sorted(found)], extras
 
-    def ids_by_source(self) -> dict[str, set[str]]:
-        """Every stored chunk id by report, in one pass (what a large ingest compares with,
-        instead of one query per file)."""
-        out: dict[str, set[str]] = {}
+    def chunks_by_source(self) -> dict[str, tuple[set[str], SourceInfo]]:
+        """Every report's stored chunk ids and what its chunks' metadata say (as
+        ``chunk_info``), in one pass: what a large ingest compares with, instead of one
+        query per file."""
+        out: dict[str, tuple[set[str], SourceInfo]] = {}
         with self._writing():  # read before a write: a deleted or damaged folder says so
             for offset in range(0, self.count(), _PAGE):
                 page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
                 for cid, meta in zip(page["ids"], page["metadatas"], strict=True):
-                    if meta:
-                        out.setdefault(meta["source"], set()).add(cid)
+                    if not meta:
+                        continue
+                    ids, info = out.setdefault(meta["source"], (set(), _info(meta, 0)))
+                    ids.add(cid)
+                    info.chunks += 1
         return out
 
     def source_info(self, source: str) -> SourceInfo | None:
@@ -345,14 +349,16 @@ class ReportStore:
                               listed.path, listed.file_sha256,
                               listed.extra.get("date") or None,
                               listed.extra.get("date_source") or None)
+        return self.chunk_info(source)
+
+    def chunk_info(self, source: str) -> SourceInfo | None:
+        """A report's record as its chunks' metadata in Chroma hold it (what passages
+        carry; ingest compares a file with it)."""
         with self._writing():  # ingest asks before it writes: Chroma's raw errors mapped
             page = self.collection.get(where={"source": source}, include=["metadatas"])
         if not page["ids"]:
             return None
-        meta = page["metadatas"][0]
-        return SourceInfo(source, meta.get("title", source), meta.get("publisher") or None,
-                          len(page["ids"]), meta.get("path", ""), meta.get("file_sha256", ""),
-                          meta.get("date") or None, meta.get("date_source") or None)
+        return _info(page["metadatas"][0], len(page["ids"]))
 
     def original_text(self, source: str) -> str | None:
         """The current text of a report's file (for ``.html``, its visible text), or None if
@@ -431,6 +437,13 @@ class ReportStore:
         # A hit without metadata is a chunk deleted since the vector index was loaded.
         return [(i, d, m, 1.0 - float(dist)) for i, d, m, dist in rows
                 if m is not None and d is not None]
+
+
+def _info(meta: dict[str, Any], chunks: int) -> SourceInfo:
+    source = meta["source"]
+    return SourceInfo(source, meta.get("title", source), meta.get("publisher") or None,
+                      chunks, meta.get("path", ""), meta.get("file_sha256", ""),
+                      meta.get("date") or None, meta.get("date_source") or None)
 
 
 def mismatch_message(collection: str, built_with: str, configured: str) -> str:

@@ -123,7 +123,13 @@ def test_the_reports_date_reaches_sources_passages_and_citations(dated_store):
     assert dates.get("003_ca6e3800ea5608bd.txt") is None
 
 
-def test_an_index_without_dates_gets_them_on_the_next_ingest(tmp_path, embeddings):
+@pytest.mark.parametrize("prefetch", [200, 1], ids=["per-file", "one-pass"])
+def test_an_index_without_dates_gets_them_on_the_next_ingest(tmp_path, embeddings, prefetch,
+                                                             monkeypatch):
+    """Whether ingest asks Chroma per file or reads every chunk's metadata in one pass."""
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "PREFETCH_FILES", prefetch)
     folder = tmp_path / "c"
     folder.mkdir()
     (folder / "r.txt").write_text(REUTERS_LIKE, encoding="utf-8")
@@ -133,9 +139,10 @@ def test_an_index_without_dates_gets_them_on_the_next_ingest(tmp_path, embedding
     metas = store.collection.get(ids=ids, include=["metadatas"])["metadatas"]
     store.collection.update(ids=ids, metadatas=[{**m, "date": "", "date_source": ""}
                                                 for m in metas])  # as an older version wrote
-    assert store.source_info("r.txt").date is None
+    assert store.chunk_info("r.txt").date is None
     summary = ingest(store, [folder])
     assert summary.unchanged == ["r.txt"] and summary.chunks_embedded == 0
+    assert store.chunk_info("r.txt").date == "1987-02-26"
     assert store.source_info("r.txt").date == "1987-02-26"
 
 

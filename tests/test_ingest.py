@@ -149,7 +149,7 @@ def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, e
     assert again.updated == [path.name] and len(again.unchanged) == 4, again.lines()
     assert 0 < again.chunks_embedded < first.chunks_embedded
     info = store.source_info(path.name)  # from the catalog, current
-    assert info.file_sha256 and info.chunks == len(store.ids_by_source()[path.name])
+    assert info.file_sha256 and info.chunks == len(store.chunks_by_source()[path.name][0])
 
 
 def test_a_write_that_fails_in_the_worker_stops_the_ingest_with_its_error(tmp_path, embeddings,
