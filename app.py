@@ -291,16 +291,15 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
                     f"- {ui.escape_inline(t)}" for t in titles[:12]))
     else:
         with st.container(key=f"answer-{msg.id}"):
+            for note in answer.notes[:answer.lead]:  # the figures the question asks for
+                st.markdown(ui.answer_markdown(note))
             st.markdown(ui.answer_markdown(answer.answer))
-            for note in answer.notes:
+            for note in answer.notes[answer.lead:]:
                 st.markdown(ui.answer_markdown(note))
         if answer.conflicts:
             st.markdown("**The reports disagree**")
-            st.dataframe(ui.conflict_rows(answer), hide_index=True, column_config={
-                "Figure": st.column_config.TextColumn(width="medium"),
-                "What it counts": st.column_config.TextColumn(width="medium"),
-                "When": st.column_config.TextColumn(width="small"),
-                "Report": st.column_config.TextColumn(width="large")})
+            # a static table: every cell wraps, so no claim, speaker or report is cut short
+            st.table(ui.conflict_rows(answer), hide_index=True)
         if answer.citations:
             st.markdown("**Sources**")
         for c in answer.citations:
@@ -315,9 +314,7 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
                              type="compact", key=f"timeline-{msg.id}"):
                 st.caption("What the evidence and passages say, earliest first: the date a "
                            "sentence states, else its report's date; undated last.")
-                st.dataframe(ui.timeline_rows(timeline), hide_index=True, column_config={
-                    "When": st.column_config.TextColumn(width="small"),
-                    "Quote": st.column_config.TextColumn(width="large")})
+                st.table(ui.timeline_rows(timeline), hide_index=True)
     if answer.passages:
         with st.expander(f"Retrieved passages ({len(answer.passages)})", type="compact",
                          icon=":material/manage_search:"):

@@ -19,7 +19,15 @@ from __future__ import annotations
 
 import re
 
-from rag.figures import UNATTRIBUTED, UNITS, figures, is_quantity_question, speaker
+from rag.figures import (
+    MARKER,
+    UNATTRIBUTED,
+    UNITS,
+    figures,
+    is_quantity_question,
+    numbers_in,
+    speaker,
+)
 from rag.qualifiers import overlapping, qualify
 from rag.types import Claim, Conflict, Evidence
 
@@ -185,6 +193,28 @@ def _stances(conflict: Conflict) -> str:
              for c in sorted(conflict.claims, key=by_date)]
     return ("The reports differ on this: " + "; then ".join(steps)
             + " (oldest first: a change over time).")
+
+
+def leads(question: str, answer: str, conflicts: list[Conflict]) -> bool:
+    """Whether the disagreement note should come before the model's text: the question asks
+    how many, the first group counts what it asks ("already there" for "How many troops are
+    in Russia?"), and the text states none of that group's figures (it led with another).
+
+        >>> a = Claim("1,500", 1500, "troops", "NIS", "a.txt", "A", 1, status="already there")
+        >>> b = Claim("3,000", 3000, "troops", "NIS", "b.txt", "B", 2, status="already there")
+        >>> c = [Conflict(unit="troops", claims=[a, b], label="already there")]
+        >>> q = "How many North Korean troops are in Russia?"
+        >>> leads(q, "An additional 10,000 troops are preparing [3].", c), leads(q, "1,500 [1].", c)
+        (True, False)
+    """
+    if not conflicts or conflicts[0].kind != "figure" or not is_quantity_question(question):
+        return False
+    asked = asked_status(question)
+    first = conflicts[0]
+    if asked and any(claim.status != asked for claim in first.claims):
+        return False
+    stated = {n.value for n in numbers_in(MARKER.sub("", answer))}
+    return not stated & {claim.number for claim in first.claims}
 
 
 def describe(conflicts: list[Conflict]) -> str:

@@ -128,8 +128,13 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
     conflicts = [_build(Conflict, c, claims=[_build(Claim, x) for x in c.get("claims", [])])
                  for c in data.get("conflicts") or []]
     text, notes = data.get("answer", ""), list(data.get("notes") or [])
-    if "notes" in _FIELDS and notes and text.endswith("\n\n" + "\n\n".join(notes)):
-        text = text[:-len("\n\n" + "\n\n".join(notes))]  # to_json's answer holds the notes
+    lead = data.get("lead") if isinstance(data.get("lead"), int) else 0
+    lead = min(max(lead, 0), len(notes))
+    before = "".join(n + "\n\n" for n in notes[:lead])
+    after = "".join("\n\n" + n for n in notes[lead:])
+    if notes and text.startswith(before) and text.endswith(after) and (
+            len(text) >= len(before) + len(after)):  # to_json's answer holds the notes
+        text = text[len(before):len(text) - len(after)]
     return _build(
         Answer, data, answer=text,
         citations=[_build(Citation, c) for c in data.get("citations") or []],
@@ -137,7 +142,7 @@ def answer_from_json(data: dict[str, Any]) -> Answer:
         evidence=[_build(Evidence, e) for e in data.get("evidence") or []],
         conflicts=conflicts,
         warnings=list(data.get("warnings") or []),
-        timings_ms=dict(data.get("timings_ms") or {}),
+        timings_ms=dict(data.get("timings_ms") or {}), lead=lead,
     )
 
 

@@ -470,6 +470,8 @@ def annotate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
         + stances.find_stance_conflicts(turn.standalone, a.evidence), a.evidence)
     if a.conflicts:
         a.notes.append(conflicts.describe(a.conflicts))
+        # the figures that answer the question as asked lead, if the text led with others
+        a.lead = int(conflicts.leads(turn.standalone, a.answer, a.conflicts))
         by_n = {ev.n: ev for ev in a.evidence}
         known = {c.n for c in a.citations}
         for claim in (c for conflict in a.conflicts for c in conflict.claims):

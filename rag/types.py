@@ -142,11 +142,16 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     # shown after the answer, never part of it: the disagreements in words, "[Cut at ...]"
     notes: list[str] = field(default_factory=list)
+    lead: int = 0  # how many of the notes come before the text (see text_with_notes)
 
     @property
     def text_with_notes(self) -> str:
-        """The answer as a reader sees it: the text, then each note in its own paragraph."""
-        return "\n\n".join([self.answer, *self.notes]) if self.notes else self.answer
+        """The answer as a reader sees it: the text, then each note in its own paragraph (the
+        first ``lead`` notes before the text: the figures that answer the question as asked,
+        when the model's text does not give them)."""
+        if not self.notes:
+            return self.answer
+        return "\n\n".join([*self.notes[:self.lead], self.answer, *self.notes[self.lead:]])
 
     def to_json(self) -> dict[str, Any]:
         """The ``python -m rag ask --json`` contract."""
@@ -173,4 +178,5 @@ class Answer:
             "warnings": self.warnings,
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "notes": list(self.notes),
+            "lead": self.lead,
         }

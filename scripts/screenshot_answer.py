@@ -78,10 +78,10 @@ def main() -> int:
             page.wait_for_selector(DONE, timeout=600_000)
             answered = time.perf_counter() - asked
             _wait_idle(page, 1)
-            for summary in page.locator("details summary").all():  # open the timeline
-                if summary.inner_text().strip().startswith("Timeline"):
-                    summary.click()
-                    time.sleep(1.0)
+            timeline = page.locator("details summary", has_text="Timeline (")
+            if timeline.count():  # open the last answer's timeline
+                timeline.last.click()
+                page.wait_for_timeout(1500)
             text = page.locator(ANSWER).last.inner_text() if page.locator(ANSWER).count() else ""
             height = page.evaluate(
                 "document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")

@@ -111,7 +111,7 @@ def test_disagreeing_sources_are_shown_in_a_table(app):
 
     answer = last_answer(at).answer
     assert answer.conflicts
-    table = next(d.value for d in at.main.dataframe if "Said by" in d.value.columns)
+    table = next(d.value for d in at.main.table if "Said by" in d.value.columns)
     assert list(table.columns) == ["Figure", "What it counts", "Said by", "When", "Report"]
     assert {"12,000 troops", "1,500 troops"} <= set(table["Figure"])  # never cut short
     assert {"already there", "committed in total"} <= {w.split(",")[0]
@@ -260,6 +260,6 @@ def test_a_dated_report_shows_its_date_and_the_answer_a_timeline(app):
     assert c.date == "2024-10-28"
     assert ui.source_label(c.n, c.title, c.publisher, c.date, c.page) in markdown(at)
     assert any(e.label.startswith("Timeline") for e in at.expander)
-    table = next(d.value for d in at.main.dataframe if "When" in d.value.columns)
+    table = next(d.value for d in at.main.table if "When" in d.value.columns)
     row = table[table["Quote"].str.contains("40,000 visitors")].iloc[0]
     assert row["When"] == "2024-10-27 (“Sunday”)"  # "on Sunday" in a report of Monday 28th

@@ -140,3 +140,25 @@ def test_brigade_counts_are_rivals_whatever_their_status():
     assert len(brigades) == 1 and brigades[0].label == "of the whole force"
     assert sorted(c.value for c in brigades[0].claims) == ["four", "two"]
     assert {c.status for c in brigades[0].claims} == {"committed in total", "already there"}
+
+
+def test_the_headline_answer_leads_with_the_counts_already_there(engine_with):
+    """"How many North Korean troops are in Russia?" answered by a model that leads with
+    Zelensky's "an additional 10,000 troops preparing": the figures that answer as asked
+    (already there: 1,500 and 3,000, each attributed) come before the text, in the app's
+    order and in ``ask --json``; the related figures follow, labelled for what they count."""
+    from rag.conversations import answer_from_json
+    from tests.conftest import cite
+
+    engine, _ = engine_with(cite("additional 10,000"))
+    answer = engine.answer("How many North Korean troops are in Russia?")
+    assert answer.answerable, answer.refusal_reason
+    assert answer.lead == 1
+    text = answer.to_json()["answer"]
+    lead = answer.notes[0]
+    assert text.startswith(lead) and text.index(lead) < text.index("additional 10,000")
+    assert lead.startswith("The reports give different figures for troops already there: 1,500")
+    assert "3,000 (NIS" in lead.split("\n")[0] and "Related figures" in lead
+    again = answer_from_json(answer.to_json())  # a saved conversation keeps the order
+    assert again.answer == answer.answer and again.lead == 1
+    assert again.text_with_notes == answer.text_with_notes
