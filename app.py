@@ -18,7 +18,7 @@ from rag.errors import RagError
 from rag.llms import canonical
 from rag.llms.llamacpp import MAX_LOADED
 from rag.store import ReportStore
-from rag.timeline import build_timeline
+from rag.timeline import answer_timeline
 
 REPORT_PAGE = 50  # reports listed at once: a collection of 19,043 is searched, never drawn
 
@@ -308,7 +308,12 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
                 with st.container(key=f"quote-{msg.id}-{c.n}"):
                     st.markdown("> " + ui.escape_inline(c.quote))
                 show_report(store, msg.id, c)
-        timeline = build_timeline(answer.evidence, answer.passages, store.original_text)
+        timelines = st.session_state.setdefault("timelines", {})  # one search per answer
+        if msg.id not in timelines:
+            timelines[msg.id] = answer_timeline(store, answer, settings.k,
+                                                settings.min_relevance,
+                                                st.session_state.get("scope") or None)
+        timeline = timelines[msg.id]
         if timeline:
             with st.expander(f"Timeline ({len(timeline)})", icon=":material/timeline:",
                              type="compact", key=f"timeline-{msg.id}"):

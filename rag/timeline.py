@@ -24,7 +24,7 @@ from typing import Any
 
 from rag.dates import mentions
 from rag.text import split_sentences
-from rag.types import Conflict, Evidence, Passage
+from rag.types import Answer, Conflict, Evidence, Passage
 
 
 @dataclass
@@ -127,8 +127,6 @@ def timeline_for(store, question: str, k: int, max_evidence: int,
     something else). The CLI asks for more passages than an answer reads: a timeline costs
     no model call, and a report's dated statement is often in its third-best passage.
     """
-    import numpy as np
-
     from rag.evidence import select_evidence
     from rag.retrieve import hybrid_search
 
@@ -137,12 +135,37 @@ def timeline_for(store, question: str, k: int, max_evidence: int,
         return []
     evidence = select_evidence(question, retrieval.passages, store.embeddings, max_evidence,
                                query_vector=retrieval.query_vector)
-    query = np.asarray(retrieval.query_vector, dtype=np.float32)
+    return build_timeline(evidence, retrieval.passages, store.original_text,
+                          _about(store, retrieval.query_vector, min_relevance))
+
+
+def _about(store, query_vector: list[float], min_relevance: float
+           ) -> Callable[[list[str]], list[bool]]:
+    """Which sentences are about the question: cosine similarity to it >= min_relevance."""
+    import numpy as np
+
+    query = np.asarray(query_vector, dtype=np.float32)
 
     def relevant(texts: list[str]) -> list[bool]:
         return [float(c) >= min_relevance for c in store.embeddings.encode(texts) @ query]
 
-    return build_timeline(evidence, retrieval.passages, store.original_text, relevant)
+    return relevant
+
+
+def answer_timeline(store, answer: Answer, k: int, min_relevance: float = 0.0,
+                    sources: list[str] | None = None) -> list[TimelineEntry]:
+    """The timeline under an answer: its evidence (numbered as the answer cites it) and the
+    dated sentences of a wider search for its question (3 x ``k`` passages, as the CLI's,
+    those about the question by ``min_relevance``), so a report's dated statement that
+    the answer's own passages missed ("could not yet confirm" on Oct. 19) is still placed."""
+    from rag.retrieve import hybrid_search
+
+    question = answer.standalone_question or answer.question
+    retrieval = hybrid_search(store, question, 3 * k, sources=sources)
+    seen = {p.chunk_id for p in answer.passages}
+    passages = answer.passages + [p for p in retrieval.passages if p.chunk_id not in seen]
+    return build_timeline(answer.evidence, passages, store.original_text,
+                          _about(store, retrieval.query_vector, min_relevance))
 
 
 def describe(entry: TimelineEntry) -> str:

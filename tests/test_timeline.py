@@ -124,3 +124,22 @@ def test_place_reads_the_sentence_date_else_the_report_date():
     e = place("It rose.", "r", "R", None, 5, "1987-02-26")
     assert (e.date, e.basis, e.end) == ("1987-02-26", "report date", 13)
     assert place("It rose.", "r", "R", None, 0, None).basis == "undated"
+
+
+def test_the_timeline_under_an_answer_places_what_its_own_passages_missed(engine_with):
+    """The answer cites only the confirmation; its timeline still lists Austin's "could not
+    yet confirm" (stated "on Oct. 19") before it, found by a wider search for the question,
+    and keeps the answer's own evidence numbers."""
+    from rag.timeline import answer_timeline
+    from tests.conftest import cite
+
+    engine, _ = engine_with(cite(CONFIRMED), k=2)
+    answer = engine.answer(QUESTION)
+    assert answer.answerable, answer.refusal_reason
+    assert not any(NOT_YET in p.text for p in answer.passages)  # its own passages lack it
+    entries = answer_timeline(engine.store, answer, 6, 0.25)
+    assert _index(entries, NOT_YET) < _index(entries, CONFIRMED)
+    cited = answer.citations[0]
+    assert entries[_index(entries, CONFIRMED)].n == cited.n
+    for e in entries:
+        assert engine.store.original_text(e.source)[e.start:e.end] == e.quote
