@@ -8,7 +8,9 @@ Two things follow from such a question, both decided in code:
   places in the evidence (their version is what "latest" is compared with);
 - **the answer says which came first and which later** (``order_note``): the sentences the
   answer cites, placed in time (:func:`rag.timeline.place`), oldest first, with the latest
-  (or the first) named.
+  (or the first) named;
+- **an answer about another year than the one asked is no answer** (``other_year``, an
+  engine check): asked about 1985, a report's 1986 figure is a refusal with that reason.
 
     >>> asks_about_time("What is the latest figure?"), asks_about_time("Who is Kim?")
     ('latest', None)
@@ -21,7 +23,7 @@ from dataclasses import replace
 from datetime import date
 
 from rag.citations import cited_numbers
-from rag.figures import MARKER as MARKER_FREE
+from rag.figures import MARKER
 from rag.timeline import describe, order_sentences
 from rag.types import Evidence, Passage
 
@@ -33,7 +35,7 @@ _LATEST = re.compile(r"\b(?:latest|most recent(?:ly)?|newest|now|currently|curre
 _FIRST = re.compile(r"\b(?:first|earliest|initial(?:ly)?|originally|at first|began|begin)\b",
                     re.IGNORECASE)
 _WHEN = re.compile(r"\b(?:when|what date|which date|what day|since when|how long ago|"
-                   r"before|after|timeline|order)\b", re.IGNORECASE)
+                   r"before|after|timeline)\b", re.IGNORECASE)
 
 
 def asks_about_time(question: str) -> str | None:
@@ -52,11 +54,17 @@ def asks_about_time(question: str) -> str | None:
     return None
 
 
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# a year, not a count ("2000 troops", "1990 dlrs")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b(?!\s*(?:troops|soldiers|people|workers|shares|"
+                   r"tonnes|tons|barrels|dlrs|dollars|mln|bln|pct|%))", re.IGNORECASE)
 
 
 def years(text: str) -> set[str]:
-    """The four-digit years ``text`` writes: ``years("in 1985 and 1986")`` -> both."""
+    """The four-digit years ``text`` writes, counts of things left out.
+
+        >>> sorted(years("in 1985 and 1986, 2000 troops"))
+        ['1985', '1986']
+    """
     return set(_YEAR.findall(text))
 
 
@@ -72,7 +80,7 @@ def other_year(question: str, answer: str, evidence: list[Evidence]) -> str | No
         >>> other_year("How much profit did it make in 1986?", "A profit in 1986 [4].", ev)
     """
     asked = years(question)
-    given = years(MARKER_FREE.sub("", answer))
+    given = years(MARKER.sub("", answer))
     if not asked or not given or given <= asked:
         return None
     cited = set(cited_numbers(answer))
