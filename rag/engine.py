@@ -47,7 +47,7 @@ from rag.errors import InputError, ModelError, RagError, StoreError
 from rag.evidence import POOL, SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.llms.errors import provider_error
-from rag.recency import asks_about_time, order_note, other_year
+from rag.recency import asks_about_time, order_note, other_year, years
 from rag.retrieve import Retrieval, check_sources, hybrid_search
 from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
@@ -424,9 +424,11 @@ def verified_citation_check(engine: Engine, turn: Turn) -> str | None:
 
 
 def figures_check(engine: Engine, turn: Turn) -> str | None:
-    # The question's own figures are given ("its March 1987 report"), and so is the year of
-    # a cited report's own date (a Reuters story dated 1987 says it happened in 1987).
-    given = [turn.standalone] + sorted({ev.date[:4] for ev in turn.answer.evidence if ev.date})
+    # The question's own years are given ("its March 1987 report"; other figures in it are
+    # premises the evidence must state), and so is the year of a cited report's own date
+    # (a Reuters story dated 1987 says it happened in 1987).
+    given = sorted(years(turn.standalone) | {ev.date[:4] for ev in turn.answer.evidence
+                                             if ev.date})
     made_up = support.unsupported(turn.answer.answer,
                                   [ev.text for ev in turn.answer.evidence] + given)
     if made_up:

@@ -175,9 +175,9 @@ def test_cite_first_answers_name_their_evidence_under_a_grammar(seed_store, tmp_
     assert refused.refusal_reason == "the model found no answer in the evidence"
 
 
-def test_the_figures_check_takes_the_questions_figures_and_report_years_as_given():
-    """"its March 1987 report" in the question, or a story dated 1987, lets the answer say
-    1987; a figure from nowhere is still refused."""
+def test_the_figures_check_takes_the_questions_years_and_report_years_as_given():
+    """A year in the question ("its March 1987 report"), or a story dated 1987, lets the
+    answer say 1987; a figure from nowhere, or one the question presupposes, is refused."""
     from types import SimpleNamespace
 
     from rag.engine import figures_check
@@ -194,3 +194,6 @@ def test_the_figures_check_takes_the_questions_figures_and_report_years_as_given
     assert figures_check(None, turn("Its 1986 report put them at 13.5 billion [1].",
                                     "What did the 1986 report say?")) is None
     assert "1985" in figures_check(None, turn("In 1985 it put them at 13.5 billion [1]."))
+    # a figure the question presupposes is not given: the evidence must state it
+    assert "$10,000" in figures_check(None, turn("Each was paid $10,000 [1].",
+                                                 "Why was each soldier paid $10,000?"))
