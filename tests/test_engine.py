@@ -82,7 +82,10 @@ def test_disputed_troop_numbers_are_listed_with_sources(engine_with):
     # the disagreement in words is a note, kept apart from the model's text
     assert "different figures" not in answer.answer
     assert any("different figures" in note for note in answer.notes)
-    assert answer.text_with_notes.endswith(answer.notes[-1])
+    # "has ... sent" asks for the troops already there; the model's 12,000 is the total
+    # committed, so the counts of troops already there (1,500, 3,000) lead the answer
+    assert answer.lead == 1 and answer.conflicts[0].label == "already there"
+    assert answer.text_with_notes == "\n\n".join([*answer.notes, answer.answer])
     assert "different figures" in answer.to_json()["answer"]  # the --json contract as before
     cited = {c.n for c in answer.citations}
     assert all(claim.n in cited for claim in answer.conflicts[0].claims)
