@@ -9,8 +9,9 @@ multiplies the remaining fused scores of the same report by ``diversity`` (0.5),
 question about a disputed figure sees each report's version instead of three chunks from
 one report. A report's second chunk is not discounted (``FREE_PER_REPORT``): in a large
 collection of reports on many stories the answer often sits in the chunk next to the best
-one, and discounting it gave its slot to other stories' chunks (Reuters question set,
-no model: hit@5 0.69 -> 0.77, hit@10 0.80 -> 0.83; the seeds' set: hit@5 0.90 -> 0.92).
+one, and discounting it gave its slot to other stories' chunks (Reuters question set over
+all 19,043 articles, no model: hit@5 0.74 -> 0.89, MRR 0.69 -> 0.75, gold evidence shown
+0.81 -> 0.87; the seeds' set: hit@5 0.90 -> 0.92, gold evidence shown 0.85 -> 0.84).
 """
 
 from __future__ import annotations
