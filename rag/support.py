@@ -47,12 +47,44 @@ def stated(evidence_texts: list[str]) -> set[str]:
     return keys
 
 
+# What a figure counts when the word right after it says so: "318.5 billion lire" is not
+# supported by "318.5 billion European Currency Units, equivalent to 460.6 billion lire".
+_UNITS = {"lire": "lire", "lira": "lire", "ecus": "ecu", "ecu": "ecu",
+          "european currency units": "ecu", "yen": "yen", "francs": "francs",
+          "marks": "marks", "guilders": "guilders", "dlrs": "dlrs", "dlr": "dlrs",
+          "dollars": "dlrs", "dollar": "dlrs", "stg": "stg", "pounds": "stg", "pesos": "pesos",
+          "crowns": "crowns", "rupees": "rupees", "yuan": "yuan", "roubles": "roubles"}
+_UNIT_AFTER = re.compile(r"\s+(?:U\.S\.\s+|US\s+)?(" + "|".join(
+    sorted(map(re.escape, _UNITS), key=len, reverse=True)) + r")\b", re.I)
+
+
+def _unit(text: str, num) -> str | None:
+    m = _UNIT_AFTER.match(text, num.position + len(num.written))
+    return _UNITS[m.group(1).lower()] if m else None
+
+
 def unsupported(answer: str, evidence_texts: list[str]) -> list[str]:
-    """The figures of ``answer`` (as written) that none of ``evidence_texts`` states."""
+    """The figures of ``answer`` (as written) that none of ``evidence_texts`` states, or
+    states only as a count of something else (another currency):
+
+        >>> unsupported("It lent 318.5 billion lire [1].", ["It lent 318.5 billion European "
+        ...             "Currency Units, equivalent to 460.6 billion lire."])
+        ['318.5 billion']
+        >>> unsupported("It lent 460.6 billion lire [1].", ["It lent 318.5 billion European "
+        ...             "Currency Units, equivalent to 460.6 billion lire."])
+        []
+    """
     known = stated(evidence_texts)
+    counted: dict[str, set[str | None]] = {}  # number -> what the evidence says it counts
+    for text in evidence_texts:
+        for num in numbers_in(text):
+            counted.setdefault(num.key.lstrip("$€£"), set()).add(_unit(text, num))
     out: list[str] = []
     for num in numbers_in(answer):
         is_figure = any(ch.isdigit() for ch in num.written) or num.value > 12
-        if is_figure and num.key not in known and num.written not in out:
+        unit = None if num.currency else _unit(answer, num)
+        elsewhere = unit is not None and None not in counted.get(num.key, {None}) and (
+            unit not in counted.get(num.key, set()))
+        if is_figure and (num.key not in known or elsewhere) and num.written not in out:
             out.append(num.written)
     return out
