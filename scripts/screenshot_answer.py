@@ -12,8 +12,6 @@ the answer text, the timings, and the screenshot's path. Uses the real model the
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,9 +25,8 @@ from tests.test_browser import (  # noqa: E402  (one copy of the browser plumbin
     CHROMIUM,
     CHROMIUM_ARGS,
     DONE,
-    _free_port,
-    _wait_healthy,
     _wait_idle,
+    running_app,
 )
 
 
@@ -47,54 +44,38 @@ def main() -> int:
         return 2
     from playwright.sync_api import sync_playwright
 
-    from tests.conftest import stop_process
-
     work = Path(tempfile.mkdtemp(prefix="rag-shot-"))
-    port = _free_port()
-    env = dict(os.environ, RAG_DATA_DIR=args.data_dir or str(work / "data"), RAG_LLM=args.llm,
-               RAG_CORPUS_DIR=args.corpus, PYTHONUNBUFFERED="1")
-    log = work / "streamlit.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-             "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false",
-             "--server.fileWatcherType", "none"],
-            cwd=work, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log, timeout=300)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            started = time.perf_counter()
-            page.goto(url, timeout=60_000)
-            box = page.get_by_test_id("stChatInputTextArea")
-            box.wait_for(timeout=600_000)
-            usable = time.perf_counter() - started
-            box.fill(args.question)
-            asked = time.perf_counter()
-            box.press("Enter")
-            page.wait_for_selector(DONE, timeout=600_000)
-            answered = time.perf_counter() - asked
-            _wait_idle(page, 1)
-            timeline = page.locator("details summary", has_text="Timeline (")
-            if timeline.count():  # open the last answer's timeline
-                timeline.last.click()
-                page.wait_for_timeout(1500)
-            text = page.locator(ANSWER).last.inner_text() if page.locator(ANSWER).count() else ""
-            height = page.evaluate(
-                "document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
-            page.set_viewport_size({"width": 1280, "height": min(int(height) + 300, 8000)})
-            time.sleep(0.8)
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=args.out, full_page=True)
-            browser.close()
-        print(text)
-        print(f"\npage usable {usable:.1f}s, answer {answered:.1f}s; screenshot {args.out}")
-        return 0
-    finally:
-        stop_process(proc, timeout=20)
+    with running_app(work, timeout=300, RAG_DATA_DIR=args.data_dir or str(work / "data"),
+                     RAG_LLM=args.llm, RAG_CORPUS_DIR=args.corpus) as url, \
+            sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        started = time.perf_counter()
+        page.goto(url, timeout=60_000)
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.wait_for(timeout=600_000)
+        usable = time.perf_counter() - started
+        box.fill(args.question)
+        asked = time.perf_counter()
+        box.press("Enter")
+        page.wait_for_selector(DONE, timeout=600_000)
+        answered = time.perf_counter() - asked
+        _wait_idle(page, 1)
+        timeline = page.locator("details summary", has_text="Timeline (")
+        if timeline.count():  # open the last answer's timeline
+            timeline.last.click()
+            page.wait_for_timeout(1500)
+        text = page.locator(ANSWER).last.inner_text() if page.locator(ANSWER).count() else ""
+        height = page.evaluate(
+            "document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
+        page.set_viewport_size({"width": 1280, "height": min(int(height) + 300, 8000)})
+        time.sleep(0.8)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=args.out, full_page=True)
+        browser.close()
+    print(text)
+    print(f"\npage usable {usable:.1f}s, answer {answered:.1f}s; screenshot {args.out}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -66,26 +68,35 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     pytest.fail(f"streamlit did not start within {timeout:.0f}s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture
-def app_url(tmp_path):
-    """The app on 127.0.0.1 (a free port), data in ``tmp_path``; stopped afterwards."""
+@contextmanager
+def running_app(workdir: Path, timeout: float = 120, **env: str) -> Iterator[str]:
+    """``streamlit run app.py`` on 127.0.0.1 (a free port) from ``workdir`` (so no .env is
+    read), with ``env`` (RAG_DATA_DIR, RAG_LLM, ...) added; yields its URL once healthy and
+    stops it afterwards. Also used by ``scripts/screenshot_answer.py``."""
     port = _free_port()
-    env = dict(os.environ, RAG_DATA_DIR=str(tmp_path / "data"), RAG_LLM=MODEL,
-               RAG_CORPUS_DIR=str(SEEDS), PYTHONUNBUFFERED="1")
-    log = tmp_path / "streamlit.log"
+    log = workdir / "streamlit.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)  # cwd: no .env
+            cwd=workdir, env=dict(os.environ, PYTHONUNBUFFERED="1", **env), stdout=out,
+            stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        _wait_healthy(url, proc, log, timeout)
         yield url
     finally:
         stop_process(proc, timeout=20)
+
+
+@pytest.fixture
+def app_url(tmp_path):
+    """The app on 127.0.0.1 (a free port), data in ``tmp_path``; stopped afterwards."""
+    with running_app(tmp_path, RAG_DATA_DIR=str(tmp_path / "data"), RAG_LLM=MODEL,
+                     RAG_CORPUS_DIR=str(SEEDS)) as url:
+        yield url
 
 
 def _wait_idle(page, feedback_count: int = 0) -> None:
