@@ -22,11 +22,23 @@ import re
 
 from rag.figures import numbers_in
 
-# A currency written as a word after the number, as newswires do: "100 mln dlrs" states
-# "$100 million", "5 mln stg" states "£5 million".
-_CURRENCY_WORDS = ((re.compile(r"\s*(?:U\.S\.\s+|US\s+)?(?:dlrs?|dollars?)\b", re.I), "$"),
-                   (re.compile(r"\s*(?:stg|pounds?(?:\s+sterling)?)\b", re.I), "£"),
-                   (re.compile(r"\s*(?:euros?)\b", re.I), "€"))
+# What a figure counts when the word right after it says so: newswires write currencies as
+# words ("100 mln dlrs" states "$100 million", "5 mln stg" states "£5 million"), and
+# "318.5 billion lire" is not supported by "318.5 billion European Currency Units".
+_UNITS = {"lire": "lire", "lira": "lire", "ecus": "ecu", "ecu": "ecu",
+          "european currency units": "ecu", "yen": "yen", "francs": "francs",
+          "marks": "marks", "guilders": "guilders", "dlrs": "dlrs", "dlr": "dlrs",
+          "dollars": "dlrs", "dollar": "dlrs", "stg": "stg", "pounds": "stg", "pound": "stg",
+          "euros": "euros", "euro": "euros", "pesos": "pesos", "crowns": "crowns",
+          "rupees": "rupees", "yuan": "yuan", "roubles": "roubles"}
+_SIGNS = {"dlrs": "$", "stg": "£", "euros": "€"}  # the units a currency sign also writes
+_UNIT_AFTER = re.compile(r"\s*(?:U\.S\.\s+|US\s+)?(" + "|".join(
+    sorted(map(re.escape, _UNITS), key=len, reverse=True)) + r")\b", re.I)
+
+
+def _unit(text: str, num) -> str | None:
+    m = _UNIT_AFTER.match(text, num.position + len(num.written))
+    return _UNITS[m.group(1).lower()] if m else None
 
 
 def stated(evidence_texts: list[str]) -> set[str]:
@@ -40,27 +52,10 @@ def stated(evidence_texts: list[str]) -> set[str]:
     for text in evidence_texts:
         for num in numbers_in(text):
             keys |= {num.key, num.key.lstrip("$€£")}
-            after = num.position + len(num.written)
-            for pattern, sign in _CURRENCY_WORDS:
-                if not num.currency and pattern.match(text, after):
-                    keys.add(sign + num.key)
+            sign = None if num.currency else _SIGNS.get(_unit(text, num) or "")
+            if sign:
+                keys.add(sign + num.key)
     return keys
-
-
-# What a figure counts when the word right after it says so: "318.5 billion lire" is not
-# supported by "318.5 billion European Currency Units, equivalent to 460.6 billion lire".
-_UNITS = {"lire": "lire", "lira": "lire", "ecus": "ecu", "ecu": "ecu",
-          "european currency units": "ecu", "yen": "yen", "francs": "francs",
-          "marks": "marks", "guilders": "guilders", "dlrs": "dlrs", "dlr": "dlrs",
-          "dollars": "dlrs", "dollar": "dlrs", "stg": "stg", "pounds": "stg", "pesos": "pesos",
-          "crowns": "crowns", "rupees": "rupees", "yuan": "yuan", "roubles": "roubles"}
-_UNIT_AFTER = re.compile(r"\s+(?:U\.S\.\s+|US\s+)?(" + "|".join(
-    sorted(map(re.escape, _UNITS), key=len, reverse=True)) + r")\b", re.I)
-
-
-def _unit(text: str, num) -> str | None:
-    m = _UNIT_AFTER.match(text, num.position + len(num.written))
-    return _UNITS[m.group(1).lower()] if m else None
 
 
 def unsupported(answer: str, evidence_texts: list[str]) -> list[str]:
