@@ -284,10 +284,10 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
-    from rag.timeline import describe, timeline_for
+    from rag.timeline import WIDER, describe, timeline_for
 
     settings, store = _store(args)
-    k = args.k or 3 * settings.k  # wider than an answer: see rag.timeline.timeline_for
+    k = args.k or WIDER * settings.k  # wider than an answer: see rag.timeline.WIDER
     entries = timeline_for(store, args.question, k, settings.max_evidence, settings.min_relevance)
     if args.json:
         print(_json_text({"question": args.question, "entries": [e.to_json() for e in entries]}))

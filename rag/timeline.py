@@ -26,6 +26,10 @@ from rag.dates import mentions
 from rag.text import split_sentences
 from rag.types import Answer, Conflict, Evidence, Passage
 
+# A timeline reads this many times an answer's k passages: it costs no model call, and a
+# report's dated statement is often in its third-best passage.
+WIDER = 3
+
 
 @dataclass
 class TimelineEntry:
@@ -155,13 +159,13 @@ def _about(store, query_vector: list[float], min_relevance: float
 def answer_timeline(store, answer: Answer, k: int, min_relevance: float = 0.0,
                     sources: list[str] | None = None) -> list[TimelineEntry]:
     """The timeline under an answer: its evidence (numbered as the answer cites it) and the
-    dated sentences of a wider search for its question (3 x ``k`` passages, as the CLI's,
+    dated sentences of a wider search for its question (``WIDER`` x ``k`` passages, as the CLI's,
     those about the question by ``min_relevance``), so a report's dated statement that
     the answer's own passages missed ("could not yet confirm" on Oct. 19) is still placed."""
     from rag.retrieve import hybrid_search
 
     question = answer.standalone_question or answer.question
-    retrieval = hybrid_search(store, question, 3 * k, sources=sources)
+    retrieval = hybrid_search(store, question, WIDER * k, sources=sources)
     seen = {p.chunk_id for p in answer.passages}
     passages = answer.passages + [p for p in retrieval.passages if p.chunk_id not in seen]
     return build_timeline(answer.evidence, passages, store.original_text,
