@@ -90,19 +90,23 @@ def _need(obj: dict, key: str, typ: type | tuple[type, ...], where: str) -> Any:
     return value
 
 
+def _forms(entries: list, where: str, what: str) -> tuple[tuple[str, ...], ...]:
+    """Each entry a non-empty list of accepted forms (strings), as key facts are written."""
+    for entry in entries:
+        if not isinstance(entry, list) or not entry or not all(
+                isinstance(f, str) and f.strip() for f in entry):
+            raise InputError(f"{where}: each {what} must be a non-empty list of strings "
+                             f"(accepted forms), got {entry!r}.")
+    return tuple(tuple(entry) for entry in entries)
+
+
 def parse_item(obj: Any, where: str = "item") -> Item:
     """An :class:`Item` from one decoded JSON object; errors name ``where`` and the field."""
     if not isinstance(obj, dict):
         raise InputError(f"{where}: expected a JSON object.")
     item_id = _need(obj, "id", str, where)
     where = f"{where} ({item_id})"
-    facts = []
-    for fact in _need(obj, "key_facts", list, where):
-        if not isinstance(fact, list) or not fact or not all(isinstance(f, str) and f.strip()
-                                                             for f in fact):
-            raise InputError(f"{where}: each key fact must be a non-empty list of strings "
-                             f"(accepted forms), got {fact!r}.")
-        facts.append(tuple(fact))
+    facts = _forms(_need(obj, "key_facts", list, where), where, "key fact")
     gold = []
     for ev in _need(obj, "gold_evidence", list, where):
         if not isinstance(ev, dict):
@@ -133,11 +137,10 @@ def parse_item(obj: Any, where: str = "item") -> Item:
                                 tuple((_need(m, "source", str, where), _need(m, "value", str, where))
                                       for m in members)))
     keeps = obj.get("standalone_keeps") or []
-    if not isinstance(keeps, list) or not all(
-            isinstance(k, list) and k and all(isinstance(f, str) and f.strip() for f in k)
-            for k in keeps):
-        raise InputError(f"{where}: standalone_keeps must be a list of non-empty lists of "
-                         f"strings (accepted forms of each entity), got {keeps!r}.")
+    if not isinstance(keeps, list):
+        raise InputError(f"{where}: standalone_keeps must be a list of lists of accepted "
+                         f"forms, got {keeps!r}.")
+    keeps = _forms(keeps, where, "standalone_keeps entry")
     category = _need(obj, "category", str, where)
     if category not in CATEGORIES:
         raise InputError(f"{where}: unknown category {category!r}; use one of "
@@ -145,10 +148,10 @@ def parse_item(obj: Any, where: str = "item") -> Item:
     return Item(id=item_id, category=category, question=_need(obj, "question", str, where),
                 answerable=_need(obj, "answerable", bool, where),
                 reference_answer=_need(obj, "reference_answer", str, where),
-                key_facts=tuple(facts), gold_evidence=tuple(gold),
+                key_facts=facts, gold_evidence=tuple(gold),
                 history=tuple({"role": m["role"], "content": m["content"]} for m in history),
                 claims=tuple(claims), gold_groups=tuple(groups),
-                standalone_keeps=tuple(tuple(k) for k in keeps))
+                standalone_keeps=keeps)
 
 
 def load_items(path: Path = DEFAULT_QUESTIONS) -> list[Item]:
