@@ -1,19 +1,29 @@
-"""A BM25 keyword index over the indexed chunks, built once and queried in O(postings).
+"""A BM25 keyword index over the indexed chunks, queried in O(postings) and updated in place.
 
 Scores are Okapi BM25 (k1=1.5, b=0.75). Numbers are normalised so that "12,000" and
 "12000" are the same term:
 
     >>> tokenize("North Korea's 12,000 troops")
     ['north', 'korea', '12000', 'troops']
+
+The index holds raw term frequencies (postings sorted by term, then position) and
+computes the weights of a query's terms when asked, so adding or removing documents is a
+merge of arrays (:meth:`BM25Index.remapped`), never a second pass over every text, and the
+whole index is a handful of arrays that save and load in milliseconds (:meth:`arrays`).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
+
+# Bump when ``tokenize`` or the array layout changes: saved indexes of another format are
+# rebuilt (see ``rag.keywords``).
+FORMAT = 1
 
 _STOPWORDS = frozenset(
     "a an and are as at be been but by did do does for from had has have he her his how i in "
@@ -35,42 +45,130 @@ def tokenize(text: str) -> list[str]:
 
 
 class BM25Index:
-    """Inverted index: term -> (document positions, precomputed BM25 weights)."""
+    """Inverted index: term -> (document positions, term frequencies), sorted by term.
 
-    def __init__(self, texts: list[str], k1: float = 1.5, b: float = 0.75) -> None:
-        self.size = len(texts)
-        docs = [Counter(tokenize(t)) for t in texts]
-        lengths = np.array([sum(d.values()) for d in docs], dtype=np.float32)
-        avg = float(lengths.mean()) if self.size else 0.0
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, counts in enumerate(docs):
-            for term, tf in counts.items():
-                postings[term].append((i, tf))
-        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._idf: dict[str, float] = {}
-        for term, items in postings.items():
-            ids = np.fromiter((i for i, _ in items), dtype=np.int64, count=len(items))
-            tf = np.fromiter((f for _, f in items), dtype=np.float32, count=len(items))
-            idf = math.log(1 + (self.size - len(items) + 0.5) / (len(items) + 0.5))
-            self._idf[term] = idf
-            norm = tf + k1 * (1 - b + b * lengths[ids] / (avg or 1.0))
-            self._postings[term] = (ids, (idf * tf * (k1 + 1) / norm).astype(np.float32))
+    >>> index = BM25Index(["troops moved", "troops and more troops"])
+    >>> [pos for pos, _ in index.top("troops", 2)]
+    [1, 0]
+    """
+
+    def __init__(self, texts: Sequence[str] = (), k1: float = 1.5, b: float = 0.75) -> None:
+        self.k1, self.b = k1, b
+        self._terms: list[str] = []
+        self._vocab: dict[str, int] = {}
+        terms, docs, tfs, lengths = self._count(enumerate(texts))
+        self._set(terms, docs, tfs, np.asarray(lengths, dtype=np.float32))
+
+    # -- building ----------------------------------------------------------------------
+    def _count(self, numbered) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
+        """(term ids, positions, frequencies) of numbered texts, and their lengths; new terms
+        join the vocabulary."""
+        terms: list[int] = []
+        docs: list[int] = []
+        tfs: list[int] = []
+        lengths: list[float] = []
+        for pos, text in numbered:
+            tokens = tokenize(text)
+            lengths.append(float(len(tokens)))
+            for term, tf in Counter(tokens).items():
+                tid = self._vocab.get(term)
+                if tid is None:
+                    tid = self._vocab[term] = len(self._terms)
+                    self._terms.append(term)
+                terms.append(tid)
+                docs.append(pos)
+                tfs.append(tf)
+        return (np.asarray(terms, dtype=np.int64), np.asarray(docs, dtype=np.int32),
+                np.asarray(tfs, dtype=np.float32), lengths)
+
+    def _set(self, terms: np.ndarray, docs: np.ndarray, tfs: np.ndarray,
+             lengths: np.ndarray) -> None:
+        order = np.lexsort((docs, terms))
+        self._docs = docs[order].astype(np.int32)
+        self._tfs = tfs[order].astype(np.float32)
+        counts = np.bincount(terms, minlength=len(self._terms))
+        self._offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        self._lengths = lengths.astype(np.float32)
+        self.size = len(self._lengths)
+        self._avg = float(self._lengths.mean()) if self.size else 0.0
+
+    def remapped(self, new_position: np.ndarray, added: Sequence[tuple[int, str]],
+                 size: int) -> BM25Index:
+        """A new index of ``size`` documents: document ``p`` of this one becomes
+        ``new_position[p]`` (-1: removed) and each ``(position, text)`` of ``added`` is
+        tokenized into its place. Equal to building the new collection from scratch."""
+        out = BM25Index.__new__(BM25Index)
+        out.k1, out.b = self.k1, self.b
+        out._terms, out._vocab = list(self._terms), dict(self._vocab)
+        terms = np.repeat(np.arange(len(self._terms), dtype=np.int64), np.diff(self._offsets))
+        docs = new_position[self._docs] if len(self._docs) else self._docs
+        kept = docs >= 0
+        new_terms, new_docs, new_tfs, new_lengths = out._count(added)
+        lengths = np.zeros(size, dtype=np.float32)
+        moved = new_position >= 0
+        lengths[new_position[moved]] = self._lengths[moved]
+        lengths[[pos for pos, _ in added]] = new_lengths
+        out._set(np.concatenate((terms[kept], new_terms)),
+                 np.concatenate((docs[kept], new_docs)).astype(np.int32),
+                 np.concatenate((self._tfs[kept], new_tfs)), lengths)
+        return out
+
+    # -- saving ------------------------------------------------------------------------
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The index as plain arrays (what ``from_arrays`` takes; no pickles)."""
+        return {"terms": np.frombuffer("\n".join(self._terms).encode("utf-8"), dtype=np.uint8),
+                "offsets": self._offsets, "docs": self._docs,
+                "tfs": self._tfs.astype(np.uint16), "lengths": self._lengths,
+                "params": np.array([self.k1, self.b, FORMAT], dtype=np.float64)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> BM25Index:
+        """The index ``arrays`` describe; ValueError if they are of another format."""
+        k1, b, fmt = (float(x) for x in arrays["params"])
+        if int(fmt) != FORMAT:
+            raise ValueError(f"keyword index format {int(fmt)}, expected {FORMAT}")
+        out = cls.__new__(cls)
+        out.k1, out.b = k1, b
+        raw = arrays["terms"].tobytes().decode("utf-8")
+        out._terms = raw.split("\n") if raw else []
+        out._vocab = {t: i for i, t in enumerate(out._terms)}
+        out._offsets = arrays["offsets"].astype(np.int64)
+        if len(out._offsets) != len(out._terms) + 1:
+            raise ValueError("keyword index terms and postings differ in length")
+        out._docs = arrays["docs"].astype(np.int32)
+        out._tfs = arrays["tfs"].astype(np.float32)
+        out._lengths = arrays["lengths"].astype(np.float32)
+        out.size = len(out._lengths)
+        out._avg = float(out._lengths.mean()) if out.size else 0.0
+        return out
+
+    # -- querying ----------------------------------------------------------------------
+    def _postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        tid = self._vocab.get(term)
+        if tid is None:
+            return self._docs[:0], self._tfs[:0]
+        start, end = self._offsets[tid], self._offsets[tid + 1]
+        return self._docs[start:end], self._tfs[start:end]
 
     def idf(self, term: str) -> float:
         """How rare ``term`` is in the collection (BM25's idf; a term never seen is rarest)."""
-        return self._idf.get(term, math.log(1 + (self.size + 0.5) / 0.5))
+        df = len(self._postings(term)[0])
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for ``query`` (zeros where no term matches)."""
         scores = np.zeros(self.size, dtype=np.float32)
+        k1, b, avg = self.k1, self.b, self._avg or 1.0
         for term in set(tokenize(query)):
-            hit = self._postings.get(term)
-            if hit is not None:
-                scores[hit[0]] += hit[1]
+            docs, tf = self._postings(term)
+            if len(docs):
+                norm = tf + k1 * (1 - b + b * self._lengths[docs] / avg)
+                scores[docs] += (self.idf(term) * tf * (k1 + 1) / norm).astype(np.float32)
         return scores
 
     def top(self, query: str, n: int, within: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """The ``n`` best (position, score) pairs with a positive score, best first.
+        """The ``n`` best (position, score) pairs with a positive score, best first (equal
+        scores by position, so the order never depends on how the index was built).
 
         ``within``: only these positions compete (a scope); the term weights stay those of
         the whole collection, so a scoped score equals the unscoped one.
@@ -80,9 +178,11 @@ class BM25Index:
             kept = np.zeros(self.size, dtype=np.float32)
             kept[within] = scores[within]
             scores = kept
-        n = min(n, self.size)
-        if n <= 0:
+        hits = np.flatnonzero(scores > 0)
+        if n <= 0 or not len(hits):
             return []
-        idx = np.argpartition(-scores, n - 1)[:n]
-        idx = idx[np.argsort(-scores[idx], kind="stable")]
-        return [(int(i), float(scores[i])) for i in idx if scores[i] > 0]
+        if len(hits) > n:  # the n-th best score; every hit scoring that much stays for ties
+            nth = np.partition(scores[hits], len(hits) - n)[len(hits) - n]
+            hits = hits[scores[hits] >= nth]
+        best = hits[np.lexsort((hits, -scores[hits]))][:n]
+        return [(int(i), float(scores[i])) for i in best]

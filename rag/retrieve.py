@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
@@ -66,7 +65,7 @@ def check_sources(store: ReportStore, sources: list[str] | None) -> list[str] | 
         raise InputError("sources must be a list of report file names, e.g. "
                          "[\"003_ca6e3800ea5608bd.txt\"].")
     chosen = list(dict.fromkeys(s.strip() for s in sources))
-    indexed = {m["source"] for m in store.keyword_snapshot().metadatas}
+    indexed = store.keyword_snapshot().sources()
     unknown = [s for s in chosen if s not in indexed]
     if unknown:
         raise InputError(f"Not indexed: {', '.join(repr(s) for s in unknown[:10])}"
@@ -89,11 +88,7 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
     fetch_k = fetch_k or max(20, 4 * k)
     vector = store.embeddings.embed_query(query)
     snapshot = store.keyword_snapshot()
-    within = None
-    if sources:
-        chosen = set(sources)
-        within = np.fromiter((i for i, m in enumerate(snapshot.metadatas)
-                              if m["source"] in chosen), dtype=np.int64)
+    within = snapshot.positions_of(sources) if sources else None
     count = len(snapshot.ids) if within is None else len(within)
     dense = store.dense_search(vector, fetch_k, count, sources=sources)
     keyword = snapshot.index.top(query, fetch_k, within)
@@ -107,10 +102,12 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
         fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
         rows[cid] = (text, meta)
         dense_score[cid] = sim
-    for rank, (pos, score) in enumerate(keyword, start=1):
-        cid = snapshot.ids[pos]
+    keyword_ids = [snapshot.ids[pos] for pos, _ in keyword]
+    rows.update(store.rows([cid for cid in keyword_ids if cid not in rows]))
+    for rank, (cid, (_pos, score)) in enumerate(zip(keyword_ids, keyword, strict=True), start=1):
+        if cid not in rows:
+            continue  # deleted since the snapshot was taken
         fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
-        rows.setdefault(cid, (snapshot.texts[pos], snapshot.metadatas[pos]))
         keyword_score[cid] = score
     ranked = sorted(
         (_passage(cid, *rows[cid], score, dense_score.get(cid), keyword_score.get(cid))

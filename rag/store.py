@@ -21,7 +21,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from rag.bm25 import BM25Index
+from rag import keywords
 from rag.catalog import Catalog, CatalogEntry
 from rag.config import Settings
 from rag.errors import EmbeddingMismatchError, RagError, StoreError, StoreUnavailableError
@@ -44,17 +44,6 @@ class SourceInfo:
     file_sha256: str
     date: str | None = None  # the report's own date (ISO), where it states one
     date_source: str | None = None  # how it was found: "date line", "html meta", ...
-
-
-@dataclass
-class KeywordSnapshot:
-    """All chunks with a BM25 index over them, valid while the collection is unchanged."""
-
-    ids: list[str]
-    texts: list[str]
-    metadatas: list[dict[str, Any]]
-    index: BM25Index
-    signature: tuple[Any, ...]
 
 
 def make_client(settings: Settings, fresh: bool = False) -> chromadb.ClientAPI:
@@ -104,15 +93,18 @@ class ReportStore:
 
     def __init__(self, client: chromadb.ClientAPI, embeddings: Embeddings, collection: str,
                  db_file: Path | None = None, catalog: Catalog | None = None,
-                 reopen: Callable[[], chromadb.ClientAPI] | None = None) -> None:
+                 reopen: Callable[[], chromadb.ClientAPI] | None = None,
+                 keyword_file: Path | None = None) -> None:
         """``db_file``: the embedded store's database, whose change time tells that another
         process wrote (None for a server: then the collection's size is asked instead).
         ``catalog``: the report catalog (see ``rag.catalog``); ``reopen``: makes a fresh
-        client, used when another process changed the index (see ``keyword_snapshot``)."""
+        client, used when another process changed the index (see ``keyword_snapshot``);
+        ``keyword_file``: where the keyword index is saved between runs (``rag.keywords``)."""
         self.client = client
         self.db_file = db_file
         self.catalog = catalog
         self._reopen_client = reopen
+        self.keyword_file = keyword_file
         self.collection_name = collection
         self.embeddings = embeddings
         self.embedding_name = embeddings.name
@@ -128,7 +120,7 @@ class ReportStore:
                                                           self.embedding_name))
         self._writes = 0
         self._lock = threading.Lock()
-        self._snapshot: KeywordSnapshot | None = None
+        self._snapshot: keywords.KeywordSnapshot | None = None
         self._sources_cache: tuple[Any, list[SourceInfo]] | None = None
 
     def _vectorstore(self, client: chromadb.ClientAPI) -> Chroma:
@@ -142,12 +134,14 @@ class ReportStore:
     @classmethod
     def open(cls, settings: Settings, embeddings: Embeddings) -> ReportStore:
         """The configured store; an embedded one keeps a catalog in ``RAG_DATA_DIR``."""
+        saved = settings.data_dir / "keywords" / f"{settings.collection}.npz"
         if settings.chroma_host:
-            return cls(make_client(settings), embeddings, settings.collection)
+            return cls(make_client(settings), embeddings, settings.collection,
+                       keyword_file=saved)
         catalog = Catalog(settings.data_dir / "catalog.sqlite3", settings.collection)
         return cls(make_client(settings), embeddings, settings.collection,
                    settings.chroma_dir / "chroma.sqlite3", catalog,
-                   reopen=lambda: make_client(settings, fresh=True))
+                   reopen=lambda: make_client(settings, fresh=True), keyword_file=saved)
 
     def reopen(self) -> None:
         """Read the database again (another process wrote): a fresh client and collection."""
@@ -240,9 +234,8 @@ class ReportStore:
             raise StoreError(damaged_message(folder, exc)) from None
 
     def _touch(self) -> None:
-        with self._lock:
+        with self._lock:  # the snapshot is brought up to date at the next search
             self._writes += 1
-            self._snapshot = None
 
     # -- reading -------------------------------------------------------------------------
     def all_ids(self) -> list[str]:
@@ -252,17 +245,22 @@ class ReportStore:
         return ids
 
     def all_rows(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        ids: list[str] = []
-        texts: list[str] = []
-        metas: list[dict[str, Any]] = []
-        total = self.count()
-        for offset in range(0, total, _PAGE):
-            page = self.collection.get(include=["documents", "metadatas"], limit=_PAGE,
-                                       offset=offset)
-            ids += page["ids"]
-            texts += page["documents"]
-            metas += page["metadatas"]
-        return ids, texts, metas
+        """Every chunk's id, text and metadata (what is stored, for checks and tests)."""
+        ids = self.all_ids()
+        got = self.rows(ids)
+        ids = [i for i in ids if i in got]
+        return ids, [got[i][0] for i in ids], [got[i][1] for i in ids]
+
+    def rows(self, ids: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        """{chunk id: (text, metadata)} of the given chunks that exist, in pages."""
+        out: dict[str, tuple[str, dict[str, Any]]] = {}
+        for i in range(0, len(ids), _PAGE):
+            page = self.collection.get(ids=ids[i:i + _PAGE], include=["documents", "metadatas"])
+            for cid, text, meta in zip(page["ids"], page["documents"], page["metadatas"],
+                                       strict=True):
+                if text is not None and meta:
+                    out[cid] = (text, meta)
+        return out
 
     def sources(self) -> list[SourceInfo]:
         """Indexed reports with their titles and chunk counts, sorted by source.
@@ -386,16 +384,17 @@ class ReportStore:
                 pass
         return ("count", self.count())
 
-    def keyword_snapshot(self) -> KeywordSnapshot:
-        """All chunks with a BM25 index over them; rebuilt only when the collection changed.
+    def keyword_snapshot(self) -> keywords.KeywordSnapshot:
+        """Every chunk with a BM25 index over them; brought up to date when the collection
+        changed, by fetching only the chunks that differ (see ``rag.keywords``).
 
-        Writes through this store drop the snapshot at once. Writes by another process
-        change the stamp (see ``stamp``); the chunk ids are then fetched (cheap) and the
-        index is rebuilt only if they differ, since merely opening a client touches the file.
-        Chunk ids hash the source and the text, so equal ids mean equal texts. When they
-        differ, the vector side is reopened too (``reopen``): Chroma's in-memory vector index
-        does not see another process's writes, so new reports would not be found by vector
-        and removed ones would come back without their metadata.
+        Writes through this store mark the snapshot stale at once. Writes by another process
+        change the stamp (see ``stamp``); the chunk ids are then fetched (cheap) and compared,
+        since merely opening a client touches the file. When they differ, the vector side is
+        reopened too (``reopen``): Chroma's in-memory vector index does not see another
+        process's writes, so new reports would not be found by vector and removed ones would
+        come back without their metadata. The first call of a process loads the snapshot
+        saved by the last one (``keyword_file``) and checks it the same way.
         """
         stamp = self.stamp()
         snap = self._snapshot
@@ -405,13 +404,17 @@ class ReportStore:
             writes, snap = self._writes, self._snapshot
             if snap is not None and snap.signature == (writes, stamp):
                 return snap
-            if snap is not None and snap.signature[0] == writes:
-                if self.all_ids() == snap.ids:
-                    snap.signature = (writes, stamp)
-                    return snap
-                self.reopen()  # another process added or removed chunks
-            ids, texts, metas = self.all_rows()
-            snap = KeywordSnapshot(ids, texts, metas, BM25Index(texts), (writes, stamp))
+            other_process = snap is not None and snap.signature[0] == writes
+            if snap is None and self.keyword_file is not None:
+                snap = keywords.load(self.keyword_file)
+            ids = self.all_ids()
+            if snap is None or set(ids) != set(snap.ids):
+                if other_process:
+                    self.reopen()  # another process added or removed chunks
+                snap = keywords.synced(snap, ids, self.rows)
+                if self.keyword_file is not None:
+                    keywords.save(snap, self.keyword_file)
+            snap.signature = (writes, stamp)
             self._snapshot = snap
             return snap
 

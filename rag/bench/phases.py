@@ -231,7 +231,7 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
     ``ids[j]`` is the chunk id of ``matrix[j]`` (default: the generated ``c0000000``...)."""
     import numpy as np
 
-    import rag.store
+    import rag.keywords
     from rag.retrieve import hybrid_search
 
     k = cfg["k"]
@@ -254,12 +254,11 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
         finally:
             store.embeddings = embeddings
 
-    builds = []  # any BM25 index built while queries run (there must be none)
+    builds = []  # any keyword index update while queries run (there must be none)
 
-    class CountingIndex(rag.store.BM25Index):
-        def __init__(self, *a: Any, **kw: Any) -> None:
-            builds.append(1)
-            super().__init__(*a, **kw)
+    def counting_synced(*a: Any, **kw: Any) -> Any:
+        builds.append(1)
+        return original(*a, **kw)
 
     methods = {
         "hybrid": lambda i, q: hybrid_search(store, q, k),
@@ -276,7 +275,7 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
     for i in range(min(5, len(queries))):  # warm caches (HNSW pages, code paths)
         for fn in methods.values():
             fn(i, queries[i])
-    original, rag.store.BM25Index = rag.store.BM25Index, CountingIndex
+    original, rag.keywords.synced = rag.keywords.synced, counting_synced
     try:
         names = list(methods)
         for s in range(cfg["samples"]):
@@ -293,7 +292,7 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
                     best = float(np.mean(matrix[top] @ query_vectors[i]))
                     similarity.append(float(np.mean([row[3] for row in out])) / best)
     finally:
-        rag.store.BM25Index = original
+        rag.keywords.synced = original
     ms = {m: stats(v) for m, v in times.items()}
     return {"keyword_build_s": keyword_build_s,
             "keyword_index_builds_during_queries": len(builds),
