@@ -3,6 +3,8 @@
 Reciprocal rank fusion: a chunk ranked ``r`` (from 1) in a list scores ``1 / (60 + r)``
 there, and its fused score is the sum over both lists. A chunk 1st by BM25 and 13th by
 vectors gets 1/61 + 1/73 = 0.0301, ahead of one 2nd by vectors only (1/62 = 0.0161).
+Equal BM25 scores share the best of their ranks (a collection repeats a story word for
+word in several reports), so the vectors decide between them, not the order of the index.
 
 Then results are spread across reports: from a report's second pick on, each pick
 multiplies the remaining fused scores of the same report by ``diversity`` (0.5), so a
@@ -56,6 +58,18 @@ def spread(ranked: list[Passage], k: int, diversity: float) -> list[Passage]:
                           diversity=diversity, free=FREE_PER_REPORT)
 
 
+def shared_ranks(scores: list[float]) -> list[int]:
+    """Ranks from 1 of scores sorted best first, equal scores sharing the best rank.
+
+    >>> shared_ranks([9.0, 7.5, 7.5, 2.0])
+    [1, 2, 2, 4]
+    """
+    ranks: list[int] = []
+    for i, score in enumerate(scores):
+        ranks.append(ranks[-1] if i and score == scores[i - 1] else i + 1)
+    return ranks
+
+
 def check_sources(store: ReportStore, sources: list[str] | None) -> list[str] | None:
     """A scope (report file names) checked against the index: None or [] means every report;
     a name that is not indexed is an :class:`InputError` naming it."""
@@ -104,7 +118,8 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
         dense_score[cid] = sim
     keyword_ids = [snapshot.ids[pos] for pos, _ in keyword]
     rows.update(store.rows([cid for cid in keyword_ids if cid not in rows]))
-    for rank, (cid, (_pos, score)) in enumerate(zip(keyword_ids, keyword, strict=True), start=1):
+    scores = [score for _, score in keyword]
+    for cid, score, rank in zip(keyword_ids, scores, shared_ranks(scores), strict=True):
         if cid not in rows:
             continue  # deleted since the snapshot was taken
         fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank)
