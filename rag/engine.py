@@ -44,7 +44,7 @@ from rag.answer_format import SENTINEL
 from rag.budget import context_size, fit_evidence, token_counter
 from rag.config import Settings
 from rag.errors import InputError, ModelError, RagError, StoreError
-from rag.evidence import POOL, SentenceVectors, focus, format_evidence, select_evidence
+from rag.evidence import POOL, SentenceVectors, format_evidence, select_evidence
 from rag.ingest import IngestSummary, ingest
 from rag.llms.errors import provider_error
 from rag.recency import asks_about_time, order_note, other_year, years
@@ -329,40 +329,14 @@ def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     """Stream the model's answer in the engine's answer format (cite-first under a grammar
     for embedded models). Only the answer part is shown, never while it could still be a
     refusal, and links and images never reach the screen, even mid-stream."""
-    yield from _generate(engine, turn, turn.answer.evidence, "generate")
-
-
-def second_look_stage(engine: Engine, turn: Turn) -> Iterator[str]:
-    """NOT IN REPORTS with the answer in front of it: when one evidence sentence holds most
-    of the question (:func:`rag.evidence.focus`), the model is asked once more, shown only
-    that sentence and its report's others (numbers kept). Its new answer goes through every
-    check as the first would have; a second NOT IN REPORTS stands."""
-    if turn.error is not None or engine.format.parse(turn.raw)[0] != []:
-        return
-    focused = focus(turn.standalone, turn.answer.evidence,
-                    engine.store.keyword_snapshot().index.idf)
-    if not focused:
-        return
-    first = turn.raw, turn.shown, turn.held, turn.finish_reason
-    turn.raw, turn.shown, turn.held, turn.finish_reason = "", "", "", None
-    try:
-        yield from _generate(engine, turn, focused, "second_look")
-    except RagError:  # the model failed this time: the first refusal stands
-        turn.error = None
-    if not turn.raw.strip():
-        turn.raw, turn.shown, turn.held, turn.finish_reason = first
-
-
-def _generate(engine: Engine, turn: Turn, evidence: list, timing: str) -> Iterator[str]:
-    """Stream one answer to the prompt with ``evidence``, timed as ``timing``."""
     sanitizer = StreamSanitizer()
     fmt = engine.format
     grammar = fmt.grammar(len(turn.answer.evidence))
     chain = engine.answer_prompt | (engine.llm.bind(grammar=grammar) if grammar else engine.llm)
     shown_upto = 0
-    with turn.clock.time(timing):
+    with turn.clock.time("generate"):
         try:
-            for chunk in chain.stream({"evidence": format_evidence(evidence),
+            for chunk in chain.stream({"evidence": format_evidence(turn.answer.evidence),
                                        "question": turn.standalone}):
                 turn.clock.mark("first_token")
                 turn.finish_reason = (chunk.response_metadata.get("finish_reason")
@@ -528,7 +502,6 @@ STAGES: list[tuple[str, Stage]] = [
     ("retrieve", retrieve_stage),
     ("evidence", evidence_stage),
     ("generate", generate_stage),
-    ("second look", second_look_stage),
     ("cite", cite_stage),
     ("support", support_stage),
     ("verify", verify_stage),

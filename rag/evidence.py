@@ -130,7 +130,8 @@ def select_evidence(question: str, passages: list[Passage], embeddings, limit: i
     figure_bonus = FIGURE_BONUS if is_quantity_question(question) else 0.0
     scores = []
     for (p, _s, _e, text), cos in zip(cands, cosine, strict=True):
-        overlap = coverage(q_terms, text, weight, q_weight)
+        shared = q_terms & set(tokenize(text))
+        overlap = sum(weight(t) for t in shared) / q_weight if q_weight else 0.0
         bonus = figure_bonus if figure_bonus and figures(text) else 0.0
         heading = HEADING_PENALTY if _is_heading(text) else 0.0
         scores.append(float(cos) + OVERLAP_WEIGHT * overlap + RANK_WEIGHT / (1 + rank[p.chunk_id])
@@ -151,48 +152,6 @@ def select_evidence(question: str, passages: list[Passage], embeddings, limit: i
                      publisher=cands[i][0].publisher, text=cands[i][3], start=cands[i][1],
                      end=cands[i][2], score=scores[i], date=cands[i][0].date)
             for n, i in enumerate(chosen, start=1)]
-
-
-def coverage(q_terms: set[str], text: str, weight: Callable[[str], float],
-             total: float | None = None) -> float:
-    """The share of the question's terms that ``text`` holds, each weighted (by its idf):
-
-        >>> round(coverage({"bank", "japan", "sell"}, "The Bank of Japan will sell bills",
-        ...                lambda t: 1.0), 2)
-        1.0
-    """
-    total = sum(weight(t) for t in q_terms) if total is None else total
-    shared = q_terms & set(tokenize(text))
-    return sum(weight(t) for t in shared) / total if total else 0.0
-
-
-FOCUS_COVER = 0.5  # a sentence holding this share of the question's (idf-weighted) terms
-FOCUS_MAX = 3
-
-
-def focus(question: str, evidence: list[Evidence],
-          idf: Callable[[str], float]) -> list[Evidence]:
-    """For a second look after NOT IN REPORTS: the sentence that holds at least
-    ``FOCUS_COVER`` of the question's rare terms, with its report's other evidence sentences
-    (at most ``FOCUS_MAX`` in all), numbers kept; [] when no sentence holds that much.
-
-    A small model shown six similar sentences (the Bank of Japan sells bills most days)
-    often answers NOT IN REPORTS with the answer in front of it; shown the one sentence that
-    matches, it reads it. Measured on the earlier runs' refusals: the model's false refusals
-    on the Reuters set held 0.47-0.75 of the question in one sentence; its correct refusals
-    on the seeds' unanswerable and false-premise questions at most 0.42.
-    """
-    q_terms = set(tokenize(question))
-    total = sum(idf(t) for t in q_terms)
-    if not evidence or not total:
-        return []
-    cover = {ev.n: coverage(q_terms, ev.text, idf, total) for ev in evidence}
-    best = max(evidence, key=lambda ev: cover[ev.n])
-    if cover[best.n] < FOCUS_COVER:
-        return []
-    same = sorted((ev for ev in evidence if ev.source == best.source and ev is not best),
-                  key=lambda ev: -cover[ev.n])[:FOCUS_MAX - 1]
-    return sorted([best, *same], key=lambda ev: ev.n)
 
 
 def _previous(cands: list, i: int) -> int | None:

@@ -54,31 +54,6 @@ def test_model_refusal_sentinel_is_a_refusal_not_an_answer(engine_with):
     assert stream.answer.answerable is False
 
 
-def test_a_refusal_with_the_answer_in_front_of_it_gets_one_second_look(engine_with):
-    """NOT IN REPORTS although one sentence holds most of the question: the model is asked
-    again, shown only that sentence and its report's others (numbers kept), and the answer
-    goes through the checks as usual. A question no sentence holds gets no second look, and
-    a second NOT IN REPORTS stands."""
-    question = "Why did Peskov say the partnership with North Korea should not worry anyone?"
-    engine, model = engine_with(["NOT IN REPORTS", cite("should not worry")])
-    answer = engine.answer(question)
-    first, second = (call[-1].text for call in model.calls)
-    shown = [line for line in second.splitlines() if line.startswith("[")]
-    assert len(model.calls) == 2 and 1 <= len(shown) <= 3 < first.count("\n[")
-    assert any("should not worry" in line for line in shown)
-    assert answer.answerable and "should not worry" in answer.answer
-    cited = answer.citations[0]
-    assert f"[{cited.n}] " + cited.quote.split()[0] in first  # the first prompt's number
-    assert "second_look" in answer.timings_ms
-
-    engine, model = engine_with(["NOT IN REPORTS"])
-    assert not engine.answer(question).answerable and len(model.calls) == 2
-
-    engine, model = engine_with(["NOT IN REPORTS"])
-    answer = engine.answer("How many North Korean soldiers have died in Kursk?")
-    assert not answer.answerable and len(model.calls) == 1  # no sentence holds the question
-
-
 def test_system_prompt_is_never_printed(engine_with):
     leak = ("Sure: You answer questions about a collection of news reports. You may use only "
             "the numbered evidence sentences you are given [1].")
@@ -120,8 +95,7 @@ def test_stages_and_checks_are_named_lists():
     from rag.engine import CHECKS, STAGES
 
     assert [name for name, _ in STAGES] == ["condense", "retrieve", "evidence", "generate",
-                                            "second look", "cite", "support", "verify",
-                                            "annotate"]
+                                            "cite", "support", "verify", "annotate"]
     assert [name for name, _ in CHECKS][:2] == ["no answer", "prompt leak"]
 
 
