@@ -11,8 +11,9 @@ sentence against each evidence sentence it cites (never the evidence as a whole)
   content ("Park Sun-won relayed what the NIS told legislators" only has to show Park Sun-won);
 - **relations**: who does what to whom must not be swapped (the first named entity of the
   clause before a shared word against the first after it, "support from X" and "by X"
-  reversed), who said it must be who the evidence has saying it, stances
-  (:mod:`rag.stances`), negation and direction words (rose/fell, confirmed/denied,
+  reversed), who said it must be who the evidence has saying it, who holds which post must
+  be who the evidence gives it to (:mod:`rag.roles`; a post the question asks about is not
+  given), stances (:mod:`rag.stances`), negation and direction words (rose/fell, confirmed/denied,
   approved/rejected) must agree.
 
     >>> ev = [Evidence(1, "a", "A", None, "North Korea sent troops to support Russia.", 0, 42, 1),
@@ -54,7 +55,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from rag import stances, support
+from rag import roles, stances, support
 from rag.bm25 import _STOPWORDS
 from rag.citations import MARKER, answer_sentences, attribute, cited_numbers
 from rag.figures import said_at, speaker
@@ -450,6 +451,7 @@ def verdict(sentence: str, ev: Evidence, question: str = "",
     if missing_names or figures:
         problems.append("lacks " + ", ".join(dict.fromkeys(missing_names + figures)))
     for clash in (_swapped(s_rel, e_rel), _speaker_mismatch(text, ev.text),
+                  roles.role_clash(text, ev.text),
                   _stance_clash(text, ev.text), _polarity_clash(s_toks, e_toks),
                   _negation_clash(s_toks, e_toks)):
         if clash:

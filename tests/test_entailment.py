@@ -104,6 +104,41 @@ def test_reuters_relations(evidence, claim, supported):
     assert result.supported is supported, result
 
 
+WURLITZER = ("DEKALB, ILL., April 24 - Wurlitzer Co said George Howell\nwas elected vice "
+             "chairman, succeeding Sid Weiss who was named\nchief executive officer.")
+WURLITZER_COO = ("In other action, Frank Rubury was elected president and\nchief operating "
+                 "officer of Wurlitzer, effective April 27.")  # both reuters-17150.txt
+TELEQUEST = ("SAN DIEGO, Calif., June 219 - Telequest Inc said Henry\nMarcheschi, its chairman "
+             "and president, resigned for health\nreasons.")
+TELEQUEST_LEE = ("Executive vice president Robert Lee was elected president\nand chief "
+                 "executive to succeed Marcheschi, the company said.")  # both reuters-19743.txt
+REEBOK = ("CANTON, Mass., March 23 - Reebok International Ltd said it\nnamed C. Joseph LaBonte, "
+          "47, president and chief operating\nofficer of the company.")  # reuters-08235.txt
+
+
+@pytest.mark.parametrize("evidence, claim, supported", [
+    (WURLITZER, "George Howell was elected vice chairman of Wurlitzer.", True),
+    (WURLITZER, "Sid Weiss was named chief executive officer.", True),
+    (WURLITZER, "George Howell was named chief executive officer.", False),  # Weiss's post
+    (WURLITZER, "Sid Weiss was elected vice chairman.", False),  # Howell's post
+    (WURLITZER, "George Howell was elected chairman.", False),  # vice chairman is not chairman
+    (WURLITZER_COO, "Frank Rubury was elected president and chief operating officer.", True),
+    (WURLITZER, "George Howell was elected president and chief operating officer.", False),
+    (TELEQUEST_LEE, "Robert Lee was elected president and chief executive.", True),
+    (TELEQUEST_LEE, "Robert Lee was elected president.", True),
+    (TELEQUEST, "Henry Marcheschi, its chairman and president, resigned.", True),
+    (REEBOK, "C. Joseph LaBonte was named president and chief operating officer of Reebok.",
+     True),
+    (REEBOK, "Reebok named LaBonte chief executive officer.", False),  # another post
+])
+def test_who_holds_which_post(evidence, claim, supported):
+    """The post given to a person must be the one the evidence gives that person, whatever
+    the question asked (real Reuters sentences)."""
+    question = "Who was elected president and chief operating officer of Wurlitzer?"
+    result = verdict(claim, text(evidence), question)
+    assert result.supported is supported, result
+
+
 # Wrong claims the lexical check lets through today (see the module docstring): the cases an
 # entailment judge is for. When the lexical check learns one, move it to the lists above.
 JUDGE_CASES = [
