@@ -33,7 +33,8 @@ _ATOM = (r"(?:(?:senior|executive|first)\s+)?(?:vice\s+)?(?:president|chairman|c
 _POSTS = rf"{_ATOM}(?:\s*(?:,\s*and|,|and)\s+{_ATOM})*"
 _NAME = r"[A-Z][\w'\-]*\.?(?:\s+(?:[A-Z][\w'\-]*\.?|de|van|von|\.))*"
 _AGE = r"(?:,\s*\d{2},)?"
-_ARTICLE = r"(?:(?:the|its|a|an|their|his|her)\s+)?(?:new\s+)?"
+_ARTICLE = (r"(?:(?:the|its|a|an|their|his|her)\s+)?(?:new\s+)?"
+            r"(?:[A-Z][\w&.\-]*(?:\s+[A-Z][\w&.\-]*)*['’]s\s+)?")  # "Wurlitzer's"
 _VERB = (r"(?:(?:elected|re-elected|named|appointed|promoted|made|chosen|nominated)\s+"
          r"(?:to\s+(?:the\s+(?:post|position)\s+of\s+)?|as\s+)?)?")
 _BE = r"(?:was|is|has\s+been|had\s+been|will\s+be|would\s+be|became|becomes)"
@@ -83,8 +84,9 @@ def holders(text: str, titles: bool = True) -> list[Holder]:
     for pattern in (*_CLAIMS, *((_APPOSED, _TITLE) if titles else ())):
         for m in pattern.finditer(text):
             name = m.group("name").strip()
-            if name.split()[0].lower() in _PRONOUNS and len(name.split()) == 1:
-                continue
+            if (name.split()[0].lower() in _PRONOUNS and len(name.split()) == 1) or (
+                    name.endswith(("'s", "’s"))):
+                continue  # "He", or a company's post: "named Wurlitzer's chief executive"
             h = Holder(name, _posts(m.group("posts")))
             names.setdefault(h.surname, name)
             found.setdefault(h.surname, set()).update(h.posts)

@@ -120,6 +120,8 @@ REEBOK = ("CANTON, Mass., March 23 - Reebok International Ltd said it\nnamed C. 
     (WURLITZER, "George Howell was elected vice chairman of Wurlitzer.", True),
     (WURLITZER, "Sid Weiss was named chief executive officer.", True),
     (WURLITZER, "George Howell was named chief executive officer.", False),  # Weiss's post
+    (WURLITZER, "George Howell was named Wurlitzer's chief executive officer.", False),
+    (WURLITZER, "Sid Weiss was named Wurlitzer's chief executive officer.", True),
     (WURLITZER, "Sid Weiss was elected vice chairman.", False),  # Howell's post
     (WURLITZER, "George Howell was elected chairman.", False),  # vice chairman is not chairman
     (WURLITZER_COO, "Frank Rubury was elected president and chief operating officer.", True),
