@@ -20,9 +20,10 @@ Usage:  python3 eval/make_gold.py            # (re)writes eval/questions.jsonl
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from gold import build, item, write  # eval/gold.py, next to this script
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -80,13 +81,6 @@ def contains(haystack: str, needle: str) -> bool:
 # of (source, value, forms, attributed_to). key_facts: list of facts, each a
 # list of accepted surface forms (case-insensitive substring match intended).
 # ---------------------------------------------------------------------------
-
-def item(id, category, question, reference_answer, key_facts=(), ev=(), answerable=True,
-         history=None, claims=None, groups=None):
-    return dict(id=id, category=category, question=question, history=history,
-                answerable=answerable, reference_answer=reference_answer,
-                key_facts=[list(f) for f in key_facts], ev=list(ev), claims=claims,
-                groups=groups)
 
 
 NUM_12000 = ["12,000", "12000", "twelve thousand", "12 000"]
@@ -594,59 +588,29 @@ ITEMS = [
 ]
 
 
-def build() -> list[dict]:
-    records = []
-    for it in ITEMS:
-        rec = {
-            "id": it["id"],
-            "category": it["category"],
-            "question": it["question"],
-        }
-        if it["history"] is not None:
-            rec["history"] = it["history"]
-        rec["answerable"] = it["answerable"]
-        rec["reference_answer"] = it["reference_answer"]
-        rec["key_facts"] = it["key_facts"]
-        rec["gold_evidence"] = [locate(src, q) for src, q in it["ev"]]
-        if it["claims"] is not None:
-            claims = []
-            for src, value, forms, who in it["claims"]:
-                text = text_of(src)
-                if not any(contains(text, f) for f in [value, *forms]):
-                    raise SystemExit(f"{it['id']}: claim {value!r} not found in {src}")
-                claims.append({"source": src, "value": value, "forms": list(forms), "attributed_to": who})
-            rec["claims"] = claims
-        if it["groups"] is not None:
-            for _label, members in it["groups"]:
-                for src, value in members:
-                    if not contains(text_of(src), value):
-                        raise SystemExit(f"{it['id']}: grouped claim {value!r} not found in {src}")
-            rec["gold_groups"] = [{"label": label, "claims": [{"source": src, "value": value}
-                                                              for src, value in members]}
-                                  for label, members in it["groups"]]
-        # every key fact must be backed by at least one gold quote
-        joined = "\n".join(e["quote"] for e in rec["gold_evidence"])
-        for fact in rec["key_facts"]:
-            if not any(contains(joined, form) for form in fact):
-                raise SystemExit(f"{it['id']}: key fact {fact!r} not found in its gold evidence")
-        records.append(rec)
-    ids = [r["id"] for r in records]
-    if len(ids) != len(set(ids)):
-        raise SystemExit("duplicate ids")
-    return records
+# Follow-ups: entities the condensed (standalone) question must keep from the conversation,
+# each a list of accepted forms (the condensation metric).
+STANDALONE_KEEPS = {
+    'followup-01': [["State Department"], ["North Korea", "North Korean"]],
+    'followup-02': [["Budanov"]],
+    'followup-03': [["Yoon"], ["Rutte", "NATO"]],
+    'followup-04': [["Kim Jong Gyu"]],
+    'followup-05': [["video", "videos"]],
+    'followup-06': [["Yoon"], ["Duda", "Poland", "Polish"]],
+    'followup-07': [["NIS", "National Intelligence Service", "intelligence"], ["December"]],
+    'followup-08': [["North Korean", "North Korea"]],
+    'followup-09': [["Robert Wood", "Wood"]],
+}
+for _it in ITEMS:
+    _it["keeps"] = STANDALONE_KEEPS.get(_it["id"])
+
+
+def has(text: str, forms: list[str]) -> bool:
+    return any(contains(text, form) for form in forms)
 
 
 def main(argv: list[str]) -> int:
-    records = build()
-    if "--check" not in argv:
-        with open(OUT, "w", encoding="utf-8", newline="\n") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for r in records:
-        counts[r["category"]] = counts.get(r["category"], 0) + 1
-    print(f"{len(records)} items", counts, "" if "--check" in argv else f"-> {OUT}")
-    return 0
+    return write(build(ITEMS, text_of, locate, has), OUT, "--check" in argv)
 
 
 if __name__ == "__main__":

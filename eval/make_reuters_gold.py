@@ -25,7 +25,6 @@ DIR defaults to /tmp/reuters/reuters21578 (or $REUTERS_DIR).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from gold import build, item, write  # noqa: E402  (eval/gold.py, next to this script)
+
 from rag.evaluation.metrics import has_form  # noqa: E402
 from rag.text import read_text  # noqa: E402
 
@@ -64,12 +65,6 @@ def locate(source: str, quote: str) -> dict:
 def r(n: int) -> str:
     return f"reuters-{n:05d}.txt"
 
-
-def item(id, category, question, reference_answer, key_facts=(), ev=(), answerable=True,
-         claims=None):
-    return dict(id=id, category=category, question=question, answerable=answerable,
-                reference_answer=reference_answer, key_facts=[list(f) for f in key_facts],
-                ev=list(ev), claims=claims)
 
 
 MLN = lambda n: [f"{n} mln", f"{n} million"]  # noqa: E731
@@ -303,32 +298,6 @@ ITEMS = [
 ]
 
 
-def build() -> list[dict]:
-    records = []
-    for it in ITEMS:
-        rec = {"id": it["id"], "category": it["category"], "question": it["question"],
-               "answerable": it["answerable"], "reference_answer": it["reference_answer"],
-               "key_facts": it["key_facts"],
-               "gold_evidence": [locate(src, q) for src, q in it["ev"]]}
-        if it["claims"] is not None:
-            claims = []
-            for src, value, forms, who in it["claims"]:
-                if not has_form(text_of(src), [value, *forms]):
-                    raise SystemExit(f"{it['id']}: claim {value!r} not found in {src}")
-                claims.append({"source": src, "value": value, "forms": list(forms),
-                               "attributed_to": who})
-            rec["claims"] = claims
-        joined = "\n".join(e["quote"] for e in rec["gold_evidence"])
-        for fact in rec["key_facts"]:
-            if not has_form(joined, fact):
-                raise SystemExit(f"{it['id']}: key fact {fact!r} not found in its gold evidence")
-        records.append(rec)
-    ids = [r["id"] for r in records]
-    if len(ids) != len(set(ids)):
-        raise SystemExit("duplicate ids")
-    return records
-
-
 def main(argv: list[str]) -> int:
     global CORPUS
     if "--corpus" in argv:
@@ -336,16 +305,7 @@ def main(argv: list[str]) -> int:
     if not CORPUS.is_dir():
         raise SystemExit(f"No corpus at {CORPUS}: unpack ../shared/corpora/reuters21578.tar.gz "
                          f"outside the repository and pass --corpus DIR/reuters21578.")
-    records = build()
-    if "--check" not in argv:
-        with open(OUT, "w", encoding="utf-8", newline="\n") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    counts: dict[str, int] = {}
-    for rec in records:
-        counts[rec["category"]] = counts.get(rec["category"], 0) + 1
-    print(f"{len(records)} items", counts, "" if "--check" in argv else f"-> {OUT}")
-    return 0
+    return write(build(ITEMS, text_of, locate, has_form), OUT, "--check" in argv)
 
 
 if __name__ == "__main__":
