@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 
+from rag.bm25 import _STOPWORDS
 from rag.figures import numbers_in
 
 # What a figure counts when the word right after it says so: newswires write currencies as
@@ -32,6 +33,7 @@ _UNITS = {"lire": "lire", "lira": "lire", "ecus": "ecu", "ecu": "ecu",
           "euros": "euros", "euro": "euros", "pesos": "pesos", "crowns": "crowns",
           "rupees": "rupees", "yuan": "yuan", "roubles": "roubles"}
 _SIGNS = {"dlrs": "$", "stg": "£", "euros": "€"}  # the units a currency sign also writes
+_SIGNS_OF = {sign: unit for unit, sign in _SIGNS.items()}
 _UNIT_AFTER = re.compile(r"\s*(?:U\.S\.\s+|US\s+)?(" + "|".join(
     sorted(map(re.escape, _UNITS), key=len, reverse=True)) + r")\b", re.I)
 
@@ -39,6 +41,21 @@ _UNIT_AFTER = re.compile(r"\s*(?:U\.S\.\s+|US\s+)?(" + "|".join(
 def _unit(text: str, num) -> str | None:
     m = _UNIT_AFTER.match(text, num.position + len(num.written))
     return _UNITS[m.group(1).lower()] if m else None
+
+
+_NOUN_AFTER = re.compile(r"\s+([a-z][a-z\-]+)")
+
+
+def _counts(text: str, num) -> str | None:
+    """What the number counts, when the text says right after it: a currency ("dlrs"), or
+    a plain noun ("soldiers"); None for no word there or a function word ("10,000 to")."""
+    if num.currency:
+        return _SIGNS_OF.get(num.currency)
+    unit = _unit(text, num)
+    if unit:
+        return unit
+    m = _NOUN_AFTER.match(text, num.position + len(num.written))
+    return m.group(1) if m and m.group(1) not in _STOPWORDS else None
 
 
 def stated(evidence_texts: list[str]) -> set[str]:
@@ -60,7 +77,7 @@ def stated(evidence_texts: list[str]) -> set[str]:
 
 def unsupported(answer: str, evidence_texts: list[str]) -> list[str]:
     """The figures of ``answer`` (as written) that none of ``evidence_texts`` states, or
-    states only as a count of something else (another currency):
+    states only as a count of something else (another currency, or not money at all):
 
         >>> unsupported("It lent 318.5 billion lire [1].", ["It lent 318.5 billion European "
         ...             "Currency Units, equivalent to 460.6 billion lire."])
@@ -68,12 +85,16 @@ def unsupported(answer: str, evidence_texts: list[str]) -> list[str]:
         >>> unsupported("It lent 460.6 billion lire [1].", ["It lent 318.5 billion European "
         ...             "Currency Units, equivalent to 460.6 billion lire."])
         []
+        >>> unsupported("Each soldier is paid 10,000 dollars [2].", ["Up to 10,000 soldiers."])
+        ['10,000']
+        >>> unsupported("It paid 10,000 dollars [2].", ["It paid $10,000 to 12,000 in fees."])
+        []
     """
     known = stated(evidence_texts)
     counted: dict[str, set[str | None]] = {}  # number -> what the evidence says it counts
     for text in evidence_texts:
         for num in numbers_in(text):
-            counted.setdefault(num.key.lstrip("$€£"), set()).add(_unit(text, num))
+            counted.setdefault(num.key.lstrip("$€£"), set()).add(_counts(text, num))
     out: list[str] = []
     for num in numbers_in(answer):
         is_figure = any(ch.isdigit() for ch in num.written) or num.value > 12
