@@ -150,3 +150,33 @@ def test_the_keyword_index_is_saved_and_a_new_process_loads_it_instead_of_rebuil
     third = ReportStore.open(settings, embeddings)
     assert third.keyword_snapshot().ids == scratch.ids
     assert rag.keywords.load(first.keyword_file) is not None  # rebuilt and saved again
+
+
+def test_keyword_only_hits_are_read_from_chroma_only_when_picked(seed_store, monkeypatch):
+    """The keyword snapshot holds no texts: a hit only BM25 found is read by id when the
+    spread picks it (or its score ties within its report), never a row dense search gave.
+    One that vanished meanwhile is left out, and the spread fills its place."""
+    question = "Who is Kim Jong Gyu?"
+    snapshot = seed_store.keyword_snapshot()
+    dense = {row[0] for row in seed_store.dense_search(  # as hybrid_search asks for k=3
+        seed_store.embeddings.embed_query(question), 20)}
+    keyword_only = {snapshot.ids[pos] for pos, _ in snapshot.index.top(question, 20)} - dense
+    fetched: list[str] = []
+    rows = seed_store.rows
+
+    def counting(ids):
+        fetched.extend(ids)
+        return rows(ids)
+
+    monkeypatch.setattr(seed_store, "rows", counting)
+    result = hybrid_search(seed_store, question, k=3)
+    assert _rank_of(result.passages, "Kim Jong Gyu") == 1
+    picked_keyword_only = {p.chunk_id for p in result.passages} & keyword_only
+    assert picked_keyword_only <= set(fetched) <= keyword_only  # never a row dense gave
+
+    result = hybrid_search(seed_store, question, k=3, fetch_k=3)  # few dense hits: BM25 adds
+    vanished = next(p.chunk_id for p in result.passages if p.dense is None)
+    monkeypatch.setattr(seed_store, "rows", lambda ids: {
+        c: r for c, r in rows(ids).items() if c != vanished})
+    again = hybrid_search(seed_store, question, k=3, fetch_k=3)
+    assert len(again.passages) == 3 and vanished not in {p.chunk_id for p in again.passages}
