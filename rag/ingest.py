@@ -197,21 +197,10 @@ def plan_file(store: ReportStore, path: Path, source: str | None = None,
 
 
 def apply_plans(store: ReportStore, plans: list[FilePlan]) -> None:
-    """Embed the new chunks of several files in one batch, then write them (see
-    ``write_plans``)."""
-    write_plans(store, plans, embed_plans(store, plans))
-
-
-def embed_plans(store: ReportStore, plans: list[FilePlan]) -> list:
-    """The vectors of the plans' new chunks (one model call for the batch)."""
-    return store.embed_chunks_of([(p.missing, p.meta) for p in plans if p.missing])
-
-
-def write_plans(store: ReportStore, plans: list[FilePlan], vectors: list) -> None:
-    """Write the new chunks, then, file by file, give kept chunks the new version's metadata
-    and delete stale ones (new text is in before old text goes, so a reader never finds a
-    report missing); the catalog last."""
-    store.write_chunks_of([(p.missing, p.meta) for p in plans if p.missing], vectors)
+    """Embed the new chunks of several files in one batch, then, file by file, give kept
+    chunks the new version's metadata and delete stale ones (new text is in before old text
+    goes, so a reader never finds a report missing)."""
+    store.add_chunks_of([(p.missing, p.meta) for p in plans if p.missing])
     for plan in plans:
         if plan.status != "unchanged" or plan.moved:
             store.refresh_metadata(plan.kept if plan.status != "unchanged" else plan.chunks,
@@ -229,48 +218,25 @@ def index_file(store: ReportStore, path: Path) -> tuple[str, int]:
 
 
 class _Writes:
-    """A two-stage pipeline: one thread embeds a batch while another writes the batch
-    before it, in order (on two cores, Chroma's upsert grows to a sixth of the encode time at
-    50,000 chunks: overlapped, it no longer adds to it). At most ``DEPTH`` batches are in
-    flight; the summary counts each once it is written (``settle``); a failed batch's error
-    is raised there, and no later batch is written after it."""
+    """Batches embedded and written by the worker, one in flight; the summary counts each
+    once it is done (``settle``), and a failed write's error is raised there."""
 
-    DEPTH = 2
-
-    def __init__(self, store: ReportStore, summary: IngestSummary) -> None:
-        self.store, self.summary = store, summary
-        self.encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-embed")
-        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-write")
+    def __init__(self, store: ReportStore, worker: ThreadPoolExecutor,
+                 summary: IngestSummary) -> None:
+        self.store, self.worker, self.summary = store, worker, summary
         self.in_flight: list[tuple[Future, list[FilePlan]]] = []
-        self.failed = False
 
-    def _write(self, plans: list[FilePlan], vectors: Future) -> None:
-        if self.failed:
-            raise StoreError("not written: an earlier batch failed")
-        try:
-            write_plans(self.store, plans, vectors.result())
-        except BaseException:
-            self.failed = True
-            raise
-
-    def settle(self, keep: int = 0) -> None:
-        """Wait for the oldest batches until at most ``keep`` are in flight."""
-        while len(self.in_flight) > keep:
-            future, plans = self.in_flight.pop(0)
+    def settle(self) -> None:
+        while self.in_flight:
+            future, plans = self.in_flight.pop()
             future.result()  # re-raises the worker's error here
             for plan in plans:
                 getattr(self.summary, plan.status).append(plan.source)
                 self.summary.chunks_embedded += len(plan.missing)
 
     def submit(self, plans: list[FilePlan]) -> None:
-        self.settle(keep=self.DEPTH - 1)
-        vectors = self.encoder.submit(embed_plans, self.store, plans)
-        self.in_flight.append((self.writer.submit(self._write, plans, vectors), plans))
-
-    def close(self) -> None:
-        """Wait for what is under way (a write finishes: the index stays whole)."""
-        self.encoder.shutdown(wait=True)
-        self.writer.shutdown(wait=True)
+        self.settle()
+        self.in_flight.append((self.worker.submit(apply_plans, self.store, plans), plans))
 
 
 def _remove_vanished(store: ReportStore, claimed: dict[str, str], folders: list[Path],
@@ -302,15 +268,16 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
     except Timeout:
         raise StoreError(f"Another ingest has held {lock_path} for {lock_timeout:.0f}s; "
                          f"wait for it to finish and run ingest again.") from None
-    # Batches are embedded and written by two worker threads while the next is read and
-    # planned here (onnxruntime and Chroma release the GIL); the run waits for them before
-    # it ends, even on an error.
-    writes = _Writes(store, summary)
+    # One batch is embedded and written in a worker thread while the next is read and
+    # planned here (onnxruntime and Chroma release the GIL); at most one is in flight, and
+    # the run waits for it before it ends, even on an error.
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rag-ingest")
     try:
         claimed: dict[str, str] = {}  # report id -> resolved path, for this run
         stored_ids: dict[str, tuple[set[str], SourceInfo]] | None = None  # for many files
         done_paths: set[str] = set()
         batch: list[FilePlan] = []
+        writes = _Writes(store, worker, summary)
 
         def flush() -> None:
             writes.submit(list(batch))
@@ -340,7 +307,7 @@ def ingest(store: ReportStore, paths: Iterable[Path], lock_path: Path | None = N
         if progress:
             progress(len(files), len(files), "")
     finally:
-        writes.close()
+        worker.shutdown(wait=True)  # a write under way finishes: the index stays whole
         if lock:
             lock.release()
     summary.seconds = time.perf_counter() - started

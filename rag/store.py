@@ -169,21 +169,11 @@ class ReportStore:
     def add_chunks_of(self, groups: list[tuple[list[Chunk], dict[str, Any]]]) -> None:
         """Embed the chunks of several files in one call and upsert them in large pages;
         each group's ``extra`` metadata is added to its chunks."""
-        self.write_chunks_of(groups, self.embed_chunks_of(groups))
-
-    def embed_chunks_of(self, groups: list[tuple[list[Chunk], dict[str, Any]]]) -> list:
-        """The vectors of the groups' chunks, in order (the first half of ``add_chunks_of``;
-        ingest runs it for one batch while the previous batch is written)."""
-        chunks = [c for group, _ in groups for c in group]
-        return self.embeddings.embed_documents([c.text for c in chunks]) if chunks else []
-
-    def write_chunks_of(self, groups: list[tuple[list[Chunk], dict[str, Any]]],
-                        vectors: list) -> None:
-        """Upsert the groups' chunks with their ``vectors`` (from ``embed_chunks_of``)."""
         chunks = [c for group, _ in groups for c in group]
         if not chunks:
             return
         metas = [m for group, extra in groups for m in self._metadatas(group, extra)]
+        vectors = self.embeddings.embed_documents([c.text for c in chunks])
         with self._writing():
             page = min(_PAGE, self.client.get_max_batch_size())
             for i in range(0, len(chunks), page):

@@ -154,20 +154,19 @@ def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, e
 
 def test_a_write_that_fails_in_the_worker_stops_the_ingest_with_its_error(tmp_path, embeddings,
                                                                          monkeypatch):
-    """Batches are embedded in one worker thread and written in another while the next is
-    planned; a write's error reaches the caller, no later batch is written after it, and
-    the lock is released."""
+    """Batches are embedded and written in a worker thread while the next is planned; its
+    error reaches the caller, and the lock is released."""
     import rag.ingest
 
     monkeypatch.setattr(rag.ingest, "BATCH_CHUNKS", 8)
     store = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
     writes = []
 
-    def failing(groups, vectors):
+    def failing(groups):
         writes.append(len(groups))
         raise StoreError("the disk is full; free some space and run ingest again")
 
-    monkeypatch.setattr(store, "write_chunks_of", failing)
+    monkeypatch.setattr(store, "add_chunks_of", failing)
     lock = tmp_path / "ingest.lock"
     with pytest.raises(StoreError, match="disk is full"):
         ingest(store, [SEEDS], lock_path=lock)
