@@ -10,6 +10,7 @@ order, so an index brought up to date step by step equals one built from scratch
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -69,7 +70,8 @@ def synced(old: KeywordSnapshot | None, ids: list[str], rows: FetchRows) -> Keyw
     where = {cid: pos for pos, cid in enumerate(final)}
     new_position = np.fromiter((where.get(cid, -1) for cid in old.ids), dtype=np.int64,
                                count=len(old.ids))
-    names = sorted({old.source_of(p) for p in np.flatnonzero(new_position >= 0)}
+    kept_codes = np.unique(old.source_codes[new_position >= 0])
+    names = sorted({old.source_names[int(c)] for c in kept_codes}
                    | {meta["source"] for _, meta in fetched.values()})
     code = {name: i for i, name in enumerate(names)}
     codes = np.zeros(len(final), dtype=np.int32)
@@ -92,7 +94,8 @@ def save(snapshot: KeywordSnapshot, path: Path) -> None:
     failure is logged and otherwise ignored: the file is only a cache."""
     arrays = snapshot.index.arrays()
     arrays["ids"] = np.frombuffer("\n".join(snapshot.ids).encode("utf-8"), dtype=np.uint8)
-    arrays["source_names"] = np.frombuffer("\n".join(snapshot.source_names).encode("utf-8"),
+    # report names are file names, which may hold any character: JSON, not lines
+    arrays["source_names"] = np.frombuffer(json.dumps(snapshot.source_names).encode("utf-8"),
                                            dtype=np.uint8)
     arrays["source_codes"] = snapshot.source_codes
     try:
@@ -118,7 +121,9 @@ def load(path: Path) -> KeywordSnapshot | None:
             arrays = {name: data[name] for name in data.files}
         index = BM25Index.from_arrays(arrays)
         ids = _lines(arrays["ids"])
-        names = _lines(arrays["source_names"])
+        names = json.loads(arrays["source_names"].tobytes().decode("utf-8"))
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ValueError("report names are not a list of strings")
         codes = arrays["source_codes"].astype(np.int32)
         if len(ids) != index.size or len(codes) != len(ids) or (
                 len(codes) and int(codes.max()) >= len(names)):

@@ -180,3 +180,17 @@ def test_keyword_only_hits_are_read_from_chroma_only_when_picked(seed_store, mon
         c: r for c, r in rows(ids).items() if c != vanished})
     again = hybrid_search(seed_store, question, k=3, fetch_k=3)
     assert len(again.passages) == 3 and vanished not in {p.chunk_id for p in again.passages}
+
+
+def test_a_saved_keyword_index_keeps_report_names_with_any_character(tmp_path):
+    """Report names are file names: a line break in one must not shift the others."""
+    from rag import keywords
+
+    rows = {"a1": ("North Korea sent troops", {"source": "odd\nname.txt"}),
+            "b2": ("Zebra troops paraded", {"source": "b.txt"})}
+    snap = keywords.synced(None, ["b2", "a1"], lambda ids: {i: rows[i] for i in ids})
+    keywords.save(snap, tmp_path / "k.npz")
+    back = keywords.load(tmp_path / "k.npz")
+    assert back.sources() == {"odd\nname.txt", "b.txt"}
+    assert [back.ids[p] for p in back.positions_of(["odd\nname.txt"])] == ["a1"]
+    assert back.index.top("zebra", 1)[0][0] == back.ids.index("b2")
