@@ -301,25 +301,21 @@ class ReportStore:
                 f"{reports} reports with {chunks} chunks: the database was emptied or damaged. "
                 f"Run `python -m rag repair` to re-index them from their files.")
 
+    def _chunk_metas(self) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """Every chunk's (id, metadata), read in pages."""
+        for offset in range(0, self.count(), _PAGE):
+            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            yield from zip(page["ids"], page["metadatas"], strict=True)
+
     def _scan_sources(self) -> tuple[list[SourceInfo], dict[str, dict[str, Any]]]:
         """Reports from every chunk's metadata (the slow way), with each one's extra keys."""
         found: dict[str, SourceInfo] = {}
         extras: dict[str, dict[str, Any]] = {}
-        total = self.count()
-        for offset in range(0, total, _PAGE):
-            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            for meta in page["metadatas"]:
-                info = found.get(meta["source"])
-                if info is None:
-                    found[meta["source"]] = SourceInfo(
-                        meta["source"], meta.get("title", meta["source"]),
-                        meta.get("publisher") or None, 1, meta.get("path", ""),
-                        meta.get("file_sha256", ""), meta.get("date") or None,
-                        meta.get("date_source") or None)
-                    extras[meta["source"]] = {k: v for k, v in meta.items()
-                                              if k not in _CHUNK_KEYS}
-                else:
-                    info.chunks += 1
+        for _cid, meta in self._chunk_metas():
+            if meta["source"] not in found:
+                found[meta["source"]] = _info(meta, 0)
+                extras[meta["source"]] = {k: v for k, v in meta.items() if k not in _CHUNK_KEYS}
+            found[meta["source"]].chunks += 1
         return [found[k] for k in sorted(found)], extras
 
     def chunks_by_source(self) -> dict[str, tuple[set[str], SourceInfo]]:
@@ -328,14 +324,12 @@ class ReportStore:
         query per file."""
         out: dict[str, tuple[set[str], SourceInfo]] = {}
         with self._writing():  # read before a write: a deleted or damaged folder says so
-            for offset in range(0, self.count(), _PAGE):
-                page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-                for cid, meta in zip(page["ids"], page["metadatas"], strict=True):
-                    if not meta:
-                        continue
-                    ids, info = out.setdefault(meta["source"], (set(), _info(meta, 0)))
-                    ids.add(cid)
-                    info.chunks += 1
+            for cid, meta in self._chunk_metas():
+                if not meta:
+                    continue
+                ids, info = out.setdefault(meta["source"], (set(), _info(meta, 0)))
+                ids.add(cid)
+                info.chunks += 1
         return out
 
     def source_info(self, source: str) -> SourceInfo | None:
