@@ -65,14 +65,22 @@ def stated(evidence_texts: list[str]) -> set[str]:
         >>> sorted(stated(["It paid 100 mln dlrs."]))
         ['$100000000', '100000000']
     """
+    return _read(evidence_texts)[0]
+
+
+def _read(evidence_texts: list[str]) -> tuple[set[str], dict[str, set[str | None]]]:
+    """In one pass over the texts' numbers: the keys they state (``stated``), and for each
+    number what the texts say it counts (``_counts``)."""
     keys: set[str] = set()
+    counted: dict[str, set[str | None]] = {}
     for text in evidence_texts:
         for num in numbers_in(text):
             keys |= {num.key, num.key.lstrip("$€£")}
             sign = None if num.currency else _SIGNS.get(_unit(text, num) or "")
             if sign:
                 keys.add(sign + num.key)
-    return keys
+            counted.setdefault(num.key.lstrip("$€£"), set()).add(_counts(text, num))
+    return keys, counted
 
 
 def unsupported(answer: str, evidence_texts: list[str]) -> list[str]:
@@ -90,11 +98,7 @@ def unsupported(answer: str, evidence_texts: list[str]) -> list[str]:
         >>> unsupported("It paid 10,000 dollars [2].", ["It paid $10,000 to 12,000 in fees."])
         []
     """
-    known = stated(evidence_texts)
-    counted: dict[str, set[str | None]] = {}  # number -> what the evidence says it counts
-    for text in evidence_texts:
-        for num in numbers_in(text):
-            counted.setdefault(num.key.lstrip("$€£"), set()).add(_counts(text, num))
+    known, counted = _read(evidence_texts)  # counted: number -> what the evidence counts
     out: list[str] = []
     for num in numbers_in(answer):
         is_figure = any(ch.isdigit() for ch in num.written) or num.value > 12
