@@ -181,9 +181,11 @@ def plan_file(store: ReportStore, path: Path, source: str | None = None,
             "file_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
             "date": dated.date if dated else "", "date_source": dated.how if dated else "",
             "encoding": doc.encoding}
-    held = stored.get(report.source) if stored is not None else None
-    existing = (held[0] if held else set()) if stored is not None else (
-        store.ids_for_source(report.source))
+    held = stored.get(report.source) if stored is not None else None  # (ids, chunk info)
+    if stored is None:
+        existing = store.ids_for_source(report.source)
+    else:
+        existing = held[0] if held else set()
     wanted = {c.id for c in chunks}
     plan = FilePlan(path, report.source, chunks, meta,
                     missing=[c for c in chunks if c.id not in existing],
