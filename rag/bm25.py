@@ -45,6 +45,17 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+def pack_lines(items: Sequence[str]) -> np.ndarray:
+    """Strings without line breaks (terms, chunk ids) as one byte array, for ``np.savez``
+    without pickles; :func:`unpack_lines` reads it back."""
+    return np.frombuffer("\n".join(items).encode("utf-8"), dtype=np.uint8)
+
+
+def unpack_lines(raw: np.ndarray) -> list[str]:
+    text = raw.tobytes().decode("utf-8")
+    return text.split("\n") if text else []
+
+
 class BM25Index:
     """Inverted index: term -> (document positions, term frequencies), sorted by term.
 
@@ -128,7 +139,7 @@ class BM25Index:
     # -- saving ------------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray]:
         """The index as plain arrays (what ``from_arrays`` takes; no pickles)."""
-        return {"terms": np.frombuffer("\n".join(self._terms).encode("utf-8"), dtype=np.uint8),
+        return {"terms": pack_lines(self._terms),
                 "offsets": self._offsets, "docs": self._docs,
                 "tfs": self._tfs.astype(np.uint16), "lengths": self._lengths,
                 "params": np.array([self.k1, self.b, FORMAT], dtype=np.float64)}
@@ -141,8 +152,7 @@ class BM25Index:
             raise ValueError(f"keyword index format {int(fmt)}, expected {FORMAT}")
         out = cls.__new__(cls)
         out.k1, out.b = k1, b
-        raw = arrays["terms"].tobytes().decode("utf-8")
-        out._terms = raw.split("\n") if raw else []
+        out._terms = unpack_lines(arrays["terms"])
         out._vocab = {t: i for i, t in enumerate(out._terms)}
         out._offsets = arrays["offsets"].astype(np.int64)
         if len(out._offsets) != len(out._terms) + 1:

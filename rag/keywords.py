@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.bm25 import BM25Index
+from rag.bm25 import BM25Index, pack_lines, unpack_lines
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def save(snapshot: KeywordSnapshot, path: Path) -> None:
     """Write the snapshot atomically (a crash leaves the old file or the new one); a
     failure is logged and otherwise ignored: the file is only a cache."""
     arrays = snapshot.index.arrays()
-    arrays["ids"] = np.frombuffer("\n".join(snapshot.ids).encode("utf-8"), dtype=np.uint8)
+    arrays["ids"] = pack_lines(snapshot.ids)
     # report names are file names, which may hold any character: JSON, not lines
     arrays["source_names"] = np.frombuffer(json.dumps(snapshot.source_names).encode("utf-8"),
                                            dtype=np.uint8)
@@ -120,7 +120,7 @@ def load(path: Path) -> KeywordSnapshot | None:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
         index = BM25Index.from_arrays(arrays)
-        ids = _lines(arrays["ids"])
+        ids = unpack_lines(arrays["ids"])
         names = json.loads(arrays["source_names"].tobytes().decode("utf-8"))
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise ValueError("report names are not a list of strings")
@@ -136,7 +136,3 @@ def load(path: Path) -> KeywordSnapshot | None:
         return None
     return KeywordSnapshot(ids, codes, names, index)
 
-
-def _lines(raw: np.ndarray) -> list[str]:
-    text = raw.tobytes().decode("utf-8")
-    return text.split("\n") if text else []
