@@ -295,6 +295,7 @@ def measure_queries(store, matrix, queries: list[str], query_vectors,
         rag.keywords.synced = original
     ms = {m: stats(v) for m, v in times.items()}
     return {"keyword_build_s": keyword_build_s,
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "numpy's default"),
             "keyword_index_builds_during_queries": len(builds),
             "keyword_index_reused": store.keyword_snapshot() is snapshot,
             "dense_recall_at_fetch_k": float(np.mean(recall)) if recall else None,

@@ -226,7 +226,9 @@ def markdown(data: dict[str, Any]) -> str:
               "set's questions. `hybrid` is "
               "`hybrid_search()` as users run it (embeds the question); `search` is the same "
               "call with the question's vector precomputed; brute force is exact top-k with "
-              "numpy over the same vectors. Methods are interleaved query by query.",
+              "numpy over the same vectors, on one BLAS thread unless `--threads` is given "
+              "(faster on two cores, and more threads spin after each product and slow the "
+              "next step). Methods are interleaved query by query.",
               "- Answer: the engine's `stream()` against `llama.cpp`'s own streamed chat "
               "completion on the very prompt the engine built (same evidence, greedy), "
               "alternated. Before each run the KV cache is emptied (`Llama.reset()`) and "
