@@ -165,6 +165,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     _announce(settings_from(args))
     engine = _engine(args)
     history = _load_history(args.history)
+    _warm_up(engine)  # an embedded model restores its saved system prompt (milliseconds)
     if args.json:
         answer = engine.answer(args.question, history, sources=args.source)
         print(_json_text(answer.to_json()))

@@ -171,3 +171,82 @@ def test_warm_up_reads_the_system_prompt_so_questions_do_not(smollm, monkeypatch
     smollm.invoke(messages, max_tokens=2)
     system_tokens = len(llama.tokenize(system.encode(), add_bos=False))
     assert evaluated[0] <= cold - system_tokens  # the system prompt was not read again
+
+
+def _state_bytes(llama, path: Path) -> bytes:
+    from rag.llms import prefix_state
+
+    prefix_state.save(llama, path)
+    return path.read_bytes()
+
+
+@pytest.mark.slow
+def test_a_saved_system_prompt_is_restored_not_read_again(smollm, tmp_path, monkeypatch):
+    """What a new process does: the state after reading the system prompt comes back from
+    the file byte for byte, without llama.cpp reading a token, and answers stay the same."""
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from rag.llms.llamacpp import load_llama
+
+    model = smollm.model_copy(update={"state_dir": str(tmp_path / "states")})
+    system = "You answer questions about news reports. Cite the evidence by its number."
+    messages = [SystemMessage(system), HumanMessage("Evidence:\n[1] Troops moved by train.\n\n"
+                                                    "Question: How did the troops move?")]
+    llama, _lock = load_llama(model.model_path, model.n_ctx, model.n_threads)
+    model.warm_up(system)  # reads the prompt and saves the state
+    (saved,) = (tmp_path / "states").iterdir()
+    read = _state_bytes(llama, tmp_path / "read.bin")
+    answer_read = model.invoke(messages, max_tokens=12).content
+
+    evaluated = []
+    real_eval = llama.eval
+    monkeypatch.setattr(llama, "eval", lambda tokens: (evaluated.append(len(tokens)),
+                                                       real_eval(tokens))[1])
+    llama.reset()
+    model.warm_up(system)  # a new start: restored
+    assert evaluated == []
+    assert _state_bytes(llama, tmp_path / "restored.bin") == read
+    assert system in llama.detokenize(list(llama.input_ids[:llama.n_tokens])).decode()
+    assert model.invoke(messages, max_tokens=12).content == answer_read
+    assert saved.is_file()
+
+
+@pytest.mark.slow
+def test_a_damaged_or_outdated_prompt_state_is_read_again(smollm, tmp_path, caplog):
+    from rag.llms import prefix_state
+    from rag.llms.llamacpp import load_llama
+
+    states = tmp_path / "states"
+    model = smollm.model_copy(update={"state_dir": str(states)})
+    llama, _lock = load_llama(model.model_path, model.n_ctx, model.n_threads)
+    model.warm_up("Answer from the reports only.")
+    (first,) = states.iterdir()
+    first.write_bytes(first.read_bytes()[:1000])  # cut short, as by a full disk
+    llama.reset()
+    model.warm_up("Answer from the reports only.")
+    assert "could not be read" in caplog.text
+    assert first.is_file() and first.stat().st_size > 1000  # read again and saved again
+    llama.reset()
+    model.warm_up("Answer from the reports only. Cite each sentence.")  # the prompt changed
+    (second,) = states.iterdir()  # only the newest state of a model file is kept
+    assert second != first
+    assert second == prefix_state.state_path(states, model.model_path, "Answer from the "
+                                             "reports only. Cite each sentence.", model.n_ctx,
+                                             model.n_threads, 512)
+
+
+def test_a_prompt_state_is_named_by_everything_it_depends_on(tmp_path):
+    from rag.llms.prefix_state import state_path
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    base = state_path(tmp_path, str(model), "system", 4096, 2, 512)
+    assert base.name.startswith("m.gguf.") and base.suffix == ".kvstate"
+    assert base == state_path(tmp_path, str(model), "system", 4096, 2, 512)
+    others = {state_path(tmp_path, str(model), "system.", 4096, 2, 512),
+              state_path(tmp_path, str(model), "system", 2048, 2, 512),
+              state_path(tmp_path, str(model), "system", 4096, 1, 512),
+              state_path(tmp_path, str(model), "system", 4096, 2, 256)}
+    model.write_bytes(b"GGUF2")  # another file at the same path
+    others.add(state_path(tmp_path, str(model), "system", 4096, 2, 512))
+    assert base not in others and len(others) == 5

@@ -52,7 +52,8 @@ def _llama(path: str, name: str, settings: Settings, n_ctx: int) -> BaseChatMode
 
     return LlamaCppChatModel(model_path=path, model_name=name, n_ctx=n_ctx,
                              n_threads=settings.n_threads, max_tokens=settings.max_tokens,
-                             lock_path=str(settings.model_cache_dir / "generation.lock"))
+                             lock_path=str(settings.model_cache_dir / "generation.lock"),
+                             state_dir=str(settings.model_cache_dir / "prompt-states"))
 
 
 def _local(name: str, settings: Settings) -> BaseChatModel:
