@@ -13,7 +13,6 @@ import streamlit as st
 from rag import ui
 from rag.config import Settings
 from rag.conversations import ConversationStore
-from rag.engine import Engine
 from rag.errors import RagError
 from rag.llms import canonical
 from rag.llms.llamacpp import MAX_LOADED
@@ -30,12 +29,19 @@ def get_store(settings: Settings) -> ReportStore:
     return ui.make_store(settings)
 
 
-@st.cache_resource(show_spinner="Loading the model (once)…", max_entries=MAX_LOADED)
-def get_engine(spec: str, settings: Settings) -> Engine:
+@st.cache_resource(show_spinner="Opening the model…", max_entries=MAX_LOADED)
+def get_engine(spec: str, settings: Settings) -> ui.WarmingEngine:
     engine = ui.make_engine(spec, settings, get_store(settings))
     engine.ensure_indexed()
-    engine.warm_up()  # weights and system prompt now, not at the first question
-    return engine
+    return ui.WarmingEngine(engine)  # weights and system prompt while the page is drawn
+
+
+@st.fragment(run_every=0.5)
+def model_loading(loading: ui.WarmingEngine) -> None:
+    """Says the model is loading until it is ready, then redraws the page once."""
+    if loading.ready:
+        st.rerun()
+    st.caption("Loading the model… You can type your question meanwhile.")
 
 
 @st.cache_resource(show_spinner=False)
@@ -336,14 +342,18 @@ def show_answer(msg: ui.ChatMessage, store: ReportStore, settings: Settings) -> 
     right.caption(ui.escape_markdown(f"{answer.model} · {seconds:.1f} s"))
 
 
-def ask(question: str, engine: Engine | None, engine_error: str | None, k: int,
+def ask(question: str, loading: ui.WarmingEngine | None, engine_error: str | None, k: int,
         scope: list[str]) -> ui.ChatMessage:
     """Stream the answer into the page; returns the assistant message to keep."""
-    if engine is None:
+    if loading is None:
         return ui.ChatMessage("assistant", engine_error, error=engine_error)
+    engine = loading.engine
     status = st.empty()
     live = st.empty()
     try:
+        if not loading.ready:
+            with st.spinner("Loading the model (once)…"):
+                loading.wait()
         stream = engine.stream(question, ui.history(st.session_state.messages[:-1]), k=k,
                                sources=scope or None)
         status.caption("Searching the reports and reading the evidence…")
@@ -393,12 +403,16 @@ def main() -> None:
         conversations = st.container()  # filled last, so that it lists this question too
         st.subheader("Model", anchor=False)
         spec = model_picker(settings)
-        engine, engine_error = None, None
+        loading, engine_error = None, None
         try:
-            engine = get_engine(spec, settings)
+            loading = get_engine(spec, settings)
         except RagError as exc:
             engine_error = str(exc)
             st.error(ui.escape_markdown(engine_error))
+        if loading is not None and not loading.ready:
+            model_loading(loading)
+        elif loading is not None and loading.error:
+            st.error(ui.escape_markdown(loading.error))
         st.subheader("Retrieval", anchor=False)
         k = st.slider("Passages retrieved (k)", 1, 20, min(settings.k, 20), key="k",
                       help="How many report passages are retrieved for each question.")
@@ -424,7 +438,7 @@ def main() -> None:
         with st.chat_message("user"):
             st.markdown(ui.escape_markdown(question))
         with st.chat_message("assistant"):
-            reply = ask(question, engine, engine_error, k, scope)
+            reply = ask(question, loading, engine_error, k, scope)
             messages.append(reply)
             save_message(saved, reply)
             show_answer(reply, store, settings)

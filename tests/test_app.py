@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from rag import ui
-from rag.errors import ProviderError
+from rag.errors import ModelFileError, ProviderError
 from rag.llms.scripted import ScriptedChatModel, register_script
 from tests.conftest import cite
 
@@ -263,3 +265,70 @@ def test_a_dated_report_shows_its_date_and_the_answer_a_timeline(app):
     table = next(d.value for d in at.main.table if "When" in d.value.columns)
     row = table[table["Quote"].str.contains("40,000 visitors")].iloc[0]
     assert row["When"] == "2024-10-27 (“Sunday”)"  # "on Sunday" in a report of Monday 28th
+
+
+class SlowToWarm(ScriptedChatModel):
+    """A scripted model whose warm-up (an embedded model's weights and system prompt) takes
+    until ``go`` is set, or fails with ``failure``."""
+
+    go: threading.Event
+    failure: str | None = None
+
+    def warm_up(self, system_prompt: str | None = None) -> None:
+        self.go.wait(60)
+        if self.failure:
+            raise ModelFileError(self.failure)
+
+
+def _until_ready(at: AppTest) -> AppTest:
+    for _ in range(100):
+        if not any("Loading the model" in c.value for c in at.sidebar.caption):
+            return at
+        time.sleep(0.05)
+        at.run()
+    raise AssertionError("the model never became ready")
+
+
+def test_the_page_is_usable_while_the_model_loads(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    go = threading.Event()
+    model = SlowToWarm(model_name="scripted:slow-warm", go=go,
+                       replies=cite("Peskov", "Peskov cited contradictory information"))
+    monkeypatch.setenv("RAG_LLM", register_script("slow-warm", model))
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=120).run()
+        assert not at.exception, at.exception
+        assert any("Loading the model" in c.value for c in at.sidebar.caption)
+        assert at.chat_input  # the question box, and the reports listed
+        assert any(c.value == "5 reports indexed" for c in at.sidebar.caption)
+        threading.Timer(0.3, go.set).start()  # the model gets ready while the question waits
+        ask(at, "What did Peskov say about the reports?")
+        assert last_answer(at).answer.answerable
+        _until_ready(at)
+        assert not at.sidebar.error
+    finally:
+        go.set()
+        st.cache_resource.clear()
+
+
+def test_a_model_that_fails_to_get_ready_is_reported_and_the_app_keeps_working(tmp_path,
+                                                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "data"))
+    go = threading.Event()
+    go.set()
+    model = SlowToWarm(model_name="scripted:broken-warm", go=go,
+                       failure="llama.cpp could not load /m.gguf. Check that it is a complete "
+                               "GGUF file.",
+                       replies=cite("Peskov", "Peskov cited contradictory information"))
+    monkeypatch.setenv("RAG_LLM", register_script("broken-warm", model))
+    st.cache_resource.clear()
+    try:
+        at = _until_ready(AppTest.from_file(str(APP), default_timeout=120).run())
+        assert any("complete GGUF file" in e.value for e in at.sidebar.error)
+        ask(at, "What did Peskov say about the reports?")  # still asked, and answered here
+        assert last_answer(at).answer.answerable
+    finally:
+        st.cache_resource.clear()

@@ -1,13 +1,15 @@
 """``python -m rag bench --phases corpus --corpus DIR`` on a tiny real folder: every figure written.
 
 Real files, the real embedding model, a real Chroma, a real ``streamlit run`` on a free
-127.0.0.1 port. No LLM is loaded (the app gets a remote spec it never calls). Speed is never
+127.0.0.1 port; the app's step loads a real embedded model (``slow``). Speed is never
 asserted: the bench measures it.
 """
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from rag import cli
 
@@ -75,10 +77,16 @@ def test_a_time_limit_stops_the_ingest_and_keeps_the_partial_rate(tmp_path, caps
                                    json.loads((out / "report.json").read_text())["targets"])
 
 
+@pytest.mark.slow
 def test_the_app_serves_its_page_on_the_built_index(tmp_path, capsys):
-    code, out = _bench(tmp_path, "--corpus-steps", "ingest,app")
+    """The app's start with a real embedded model: its own load, the usable page, ready."""
+    code, out = _bench(tmp_path, "--corpus-steps", "ingest,app", "--llm", "local:smollm2-135m")
     assert code == 0, capsys.readouterr().out
-    app = json.loads((out / "report.json").read_text())["results"]["corpus"]["app"]
+    report = json.loads((out / "report.json").read_text())
+    app = report["results"]["corpus"]["app"]
     assert 0 < app["health_s"] <= app["page_served_s"]
     assert app["script_first_run_s"] > 0 and app["script_errors"] == []
+    assert app["model_load_s"] > 0 and app["model_ready_s"] >= app["script_first_run_s"]
     assert app["server_peak_rss_mb"] > 0 and app["peak_rss_mb"] > 0
+    (row,) = [t for t in report["targets"] if t["figure"].startswith("App usable")]
+    assert row["value"] == app["script_first_run_s"] / app["model_load_s"]

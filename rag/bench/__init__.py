@@ -284,7 +284,8 @@ def corpus_phase(args: argparse.Namespace, plan: dict[str, Any], work: Path,
             "samples": max(plan["samples"], len(queries))}, work, 3600, search_env)
     if "app" in chosen and (PROJECT_ROOT / "app.py").is_file():
         out["app"] = run_phase("corpus_app", cfg | {"app": str(PROJECT_ROOT / "app.py"),
-                                                    "timeout": 600}, work, 1300, env)
+                                                    "llm": plan["llm"][0], "timeout": 600},
+                               work, 1300, env)
     return out
 
 

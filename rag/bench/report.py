@@ -98,10 +98,15 @@ def corpus_targets(corpus: dict[str, Any] | None) -> list[dict[str, Any]]:
                            f"{src['first_ms']:.0f} ms)"))
     app = corpus.get("app")
     if app and app.get("page_served_s") is not None:
-        out.append(_target(f"App start to a served page, {n:,} reports indexed (no LLM loaded)",
-                           app["page_served_s"], "-", None,
-                           f"{app['page_served_s']:.1f} s; first script run "
-                           f"{app.get('script_first_run_s', float('nan')):.1f} s"))
+        out.append(_target(f"App start to a served page, {n:,} reports indexed",
+                           app["page_served_s"], "-", None, f"{app['page_served_s']:.1f} s"))
+    if app and app.get("model_load_s") and app.get("script_first_run_s") is not None:
+        ratio = app["script_first_run_s"] / app["model_load_s"]
+        out.append(_target(f"App usable (first script run) / the model's own load, {n:,} "
+                           f"reports indexed", ratio, "<= 2", ratio <= 2,
+                           f"{ratio:.2f}x ({app['script_first_run_s']:.1f} s vs "
+                           f"{app['model_load_s']:.1f} s; model ready after "
+                           f"{_fmt(app.get('model_ready_s'), '{:.1f}')} s)"))
     return out
 
 
@@ -241,8 +246,11 @@ def markdown(data: dict[str, Any]) -> str:
               "- Memory: peak RSS of each phase's own process (`os.wait4`). The app is "
               "`app.py` run by Streamlit's `AppTest` with one question.",
               "- Real collection (`--corpus DIR`): see `rag/bench/real.py`; the ingest, the "
-              "queries and the app each run in a process of their own; the app's model is a "
-              "remote spec that is built and never called, so no LLM is loaded.",
+              "queries and the app each run in a process of their own. The app: "
+              "`streamlit run` to a served page (no model yet: a browser starts the script); "
+              "then, in one process, the default model's own load time, and `AppTest`'s first "
+              "script run with that model (the page usable: reports listed, question box "
+              "drawn; the model loads in the background) and the time until it is ready.",
               "- Cold start: `python -m rag ask` as a new process until its first printed "
               "token (index built, models assembled, files in the page cache); the breakdown "
               "is the same path with marks inside one process.", ""]
@@ -446,9 +454,13 @@ def _corpus_md(corpus: dict[str, Any] | None) -> list[str]:
                      f"{_fmt(app.get('health_s'), '{:.1f}')} s / "
                      f"{_fmt(app.get('page_served_s'), '{:.1f}')} s |")
         errs = "; ".join(app.get("script_errors") or [])
-        lines.append(f"| App: first script run (AppTest; store, engine warm-up, sidebar) | "
-                     f"{_fmt(app.get('script_first_run_s'), '{:.1f}')} s"
+        lines.append(f"| App ({app.get('llm', 'n/a')}): the model's own load | "
+                     f"{_fmt(app.get('model_load_s'), '{:.1f}')} s |")
+        lines.append(f"| App: first script run, page usable (AppTest; store, sidebar, "
+                     f"question box) | {_fmt(app.get('script_first_run_s'), '{:.1f}')} s"
                      f"{'; errors: ' + errs if errs else ''} |")
+        lines.append(f"| App: model ready (weights, system prompt) | "
+                     f"{_fmt(app.get('model_ready_s'), '{:.1f}')} s |")
     lines.append("")
     ret = query.get("retrieval")
     if ret and "ms" in ret:

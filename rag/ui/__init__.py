@@ -27,6 +27,7 @@ from rag.ui.corpus import (
 from rag.ui.feedback import write_feedback
 from rag.ui.models import (
     ModelChoice,
+    WarmingEngine,
     make_conversations,
     make_engine,
     make_store,
@@ -44,8 +45,8 @@ from rag.ui.render import (
 )
 
 __all__ = [
-    "UPLOAD_TYPES", "ChatMessage", "ModelChoice", "answer_markdown", "conflict_rows",
-    "escape_inline", "escape_markdown", "find_reports", "highlight_markdown", "history",
+    "UPLOAD_TYPES", "ChatMessage", "ModelChoice", "WarmingEngine", "answer_markdown",
+    "conflict_rows", "escape_inline", "escape_markdown", "find_reports", "highlight_markdown", "history",
     "index_uploads", "make_conversations", "make_engine", "make_store", "model_choices",
     "passage_rows", "read_conversation_file", "remove_report", "report_text",
     "safe_upload_name", "source_label", "timeline_rows", "to_json_file", "to_markdown",

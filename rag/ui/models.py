@@ -6,6 +6,8 @@ one registry (``rag.llms``); tests pick a ``scripted:NAME`` spec instead of patc
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
@@ -18,8 +20,11 @@ from rag.llms import SPEC_FORMS, build_chat_model, canonical
 from rag.llms.local_models import CATALOG, DEFAULT_LOCAL
 from rag.store import ReportStore
 
-__all__ = ["SPEC_FORMS", "ModelChoice", "make_chat_model", "make_conversations",
-           "make_embeddings", "make_engine", "make_store", "model_choices"]
+__all__ = ["SPEC_FORMS", "ModelChoice", "WarmingEngine", "make_chat_model",
+           "make_conversations", "make_embeddings", "make_engine", "make_store",
+           "model_choices"]
+
+log = logging.getLogger(__name__)
 
 
 def make_embeddings(settings: Settings) -> Embeddings:
@@ -46,6 +51,38 @@ def make_engine(spec: str, settings: Settings, store: ReportStore) -> Engine:
     """An engine answering with model ``spec`` over the shared ``store``."""
     return build_engine(settings, llm=make_chat_model(spec, settings), store=store,
                         model_name=canonical(spec))
+
+
+class WarmingEngine:
+    """An engine getting ready in a background thread (``Engine.warm_up``: the embedded
+    model's weights and system prompt), so that the page is drawn and usable meanwhile;
+    a question asked before it is ready waits for it (``wait``).
+
+    A failed warm-up is kept in ``error`` for the page to show; the engine stays usable, and
+    the first question reports the same problem as its answer."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.error: str | None = None
+        self._done = threading.Event()
+        threading.Thread(target=self._warm, name="warm-up", daemon=True).start()
+
+    def _warm(self) -> None:
+        try:
+            self.engine.warm_up()
+        except Exception as exc:  # noqa: BLE001 - shown on the page, raised again when asked
+            log.warning("Getting %s ready failed: %s", self.engine.model_name, exc)
+            self.error = str(exc)
+        finally:
+            self._done.set()
+
+    @property
+    def ready(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the warm-up has finished (or ``timeout`` seconds); True if it has."""
+        return self._done.wait(timeout)
 
 
 @dataclass(frozen=True)
