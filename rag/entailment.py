@@ -78,6 +78,9 @@ _NOT_NAME = _FUNCTION | {"mr", "mrs", "ms", "dr", "if", "after", "before", "sinc
 _PREPOSITIONS = set("to from by with in against of for at on into toward towards than about "
                     "regarding via over under between among".split())
 _BE = {"is", "are", "was", "were", "be", "been", "being"}
+_DATELINE = re.compile(r"\s*[A-Z][A-Z.' ]*[A-Z.],(?:\s+[A-Z][A-Za-z.]*,)*\s+[A-Z][a-z]+\.?"
+                       r"\s+\d{1,3}\s+-\s+")
+_DETERMINERS = {"a", "an", "the", "its", "his", "her", "their", "our", "this", "these", "those"}
 _CLAUSE_WORDS = {"that", "which", "who", "whom", "whereas", "while", "but", "although",
                  "though"}
 _NEGATION = re.compile(r"^(?:not|never|no|neither|nor|cannot|without|\w+n[’']t)$")
@@ -282,14 +285,41 @@ def _said_tokens(text: str, toks: list[_Tok]) -> set[int]:
     return {k for k, t in enumerate(toks) if t.start + len(t.text) in ends}
 
 
+def _modifier(toks: list[_Tok], k: int) -> bool:
+    """A word between a determiner and its noun ("its new telemarketing subsidiary"): it
+    says what the noun is, not what anyone does, so it has no agent to swap."""
+    def plain(j: int) -> bool:  # a lower-case content word
+        return (toks[j].text[0].isalpha() and toks[j].text[0].islower()
+                and toks[j].low not in _FUNCTION)
+    if k + 1 >= len(toks) or not plain(k + 1):
+        return False
+    j = k - 1
+    while j >= 0 and k - j <= 2 and plain(j):
+        j -= 1
+    return j >= 0 and toks[j].low in _DETERMINERS
+
+
+def _without_dateline(text: str) -> str:
+    """The text with a newswire dateline ("MEMPHIS, Tenn., March 16 - ") blanked out (same
+    length, so offsets hold): its place and month are not the first clause's subject.
+
+    >>> _without_dateline("NEW YORK, April 9 - Brod said it named a president.").lstrip()
+    'Brod said it named a president.'
+    """
+    m = _DATELINE.match(text)
+    return " " * m.end() + text[m.end():] if m else text
+
+
 def _relations(text: str) -> tuple[list[_Tok], list[_Entity], dict[str, list[tuple]]]:
+    text = _without_dateline(text)
     toks = _tokens(text)
     ents = _entities(toks)
     said = _said_tokens(text, toks)
     inside = {k for e in ents for k in range(e.first, e.last)}
     rel: dict[str, list[tuple]] = {}
     for k, t in enumerate(toks):
-        if k in inside or k in said or not t.text[0].isalpha() or t.low in _FUNCTION:
+        if (k in inside or k in said or not t.text[0].isalpha() or t.low in _FUNCTION
+                or _modifier(toks, k)):
             continue
         rel.setdefault(t.stem, []).append(_roles(toks, ents, k, said))
     return toks, ents, rel

@@ -40,6 +40,9 @@ BANKAMERICA_PRESSURE = ("BankAmerica Corp is not under\npressure to act quickly 
 SEDIO = ("Computer Terminal Systems Inc said\nit has completed the sale of 200,000 shares of its "
          "common\nstock, and warrants to acquire an additional one mln shares, to\n<Sedio N.V.> "
          "of Lugano, Switzerland for 50,000 dlrs.")  # reuters-00010.txt
+SEVEN_OAKS = ("MEMPHIS, Tenn., March 16 - Seven Oaks International Inc\nsaid it has formed a "
+              "new 80 pct owned subsidiary called Seven\nOaks Direct Inc to offer a full line of "
+              "telemarketing services.")  # reuters-05620.txt
 BP = ("BP North America is a subsidiary of British Petroleum Co\nPlc <BP>, which also owns a "
       "55 pct interest in Standard Oil.")  # reuters-00002.txt
 
@@ -98,6 +101,10 @@ def test_seed_relations(needle, claim, supported):
     (BP, "British Petroleum owns a 55 pct interest in Standard Oil.", True),
     (BP, "Standard Oil owns a 55 pct interest in British Petroleum.", False),
     (BP, "British Petroleum owns a 65 pct interest in Standard Oil.", False),  # figure
+    # a word that only describes a noun has no agent: "telemarketing" is no swap here
+    (SEVEN_OAKS, "Seven Oaks International owns 80 pct of its new telemarketing subsidiary "
+     "Seven Oaks Direct.", True),
+    (SEVEN_OAKS, "Seven Oaks Direct formed Seven Oaks International.", False),  # swapped
 ])
 def test_reuters_relations(evidence, claim, supported):
     result = verdict(claim, text(evidence))
