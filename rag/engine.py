@@ -325,6 +325,17 @@ def evidence_stage(engine: Engine, turn: Turn) -> Iterator[str]:
         yield turn.answer.answer
 
 
+def _bound(engine: Engine, grammar: str | None):
+    """The chat model with what this answer format asks of it: a grammar (cite-first), or,
+    for free text, the refusal only when the model gives it most of the probability
+    (embedded models: ``rag.llms.llamacpp.refusal_gate``)."""
+    if grammar:
+        return engine.llm.bind(grammar=grammar)
+    if getattr(engine.llm, "supports_refusal_gate", False):
+        return engine.llm.bind(refusal=SENTINEL)
+    return engine.llm
+
+
 def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     """Stream the model's answer in the engine's answer format (cite-first under a grammar
     for embedded models). Only the answer part is shown, never while it could still be a
@@ -332,7 +343,7 @@ def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     sanitizer = StreamSanitizer()
     fmt = engine.format
     grammar = fmt.grammar(len(turn.answer.evidence))
-    chain = engine.answer_prompt | (engine.llm.bind(grammar=grammar) if grammar else engine.llm)
+    chain = engine.answer_prompt | _bound(engine, grammar)
     shown_upto = 0
     with turn.clock.time("generate"):
         try:

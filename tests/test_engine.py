@@ -200,3 +200,26 @@ def test_the_figures_check_takes_the_questions_years_and_report_years_as_given()
     # a figure the question presupposes is not given: the evidence must state it
     assert "$10,000" in figures_check(None, turn("Each was paid $10,000 [1].",
                                                  "Why was each soldier paid $10,000?"))
+
+
+def test_free_text_answers_ask_an_embedded_model_to_refuse_only_when_it_is_likely(seed_store,
+                                                                                tmp_path):
+    """Models that can weigh the refusal's probability get ``refusal=`` with free text (see
+    ``rag.llms.llamacpp.refusal_gate``); under cite-first the grammar's "none" decides."""
+    reply = cite("Kursk", "Troops will go to Kursk")
+    gated = ScriptedChatModel(replies=reply, supports_refusal_gate=True)
+    engine = build_engine(make_settings(tmp_path), llm=gated, store=seed_store, model_name="s")
+    assert engine.answer("Where will the first North Korean troops arrive?").answerable
+    assert engine.format.name == "free" and gated.refusals[-1] == "NOT IN REPORTS"
+
+    plain = ScriptedChatModel(replies=reply)  # a remote model: free text as it is
+    engine = build_engine(make_settings(tmp_path), llm=plain, store=seed_store, model_name="s")
+    engine.answer("Where will the first North Korean troops arrive?")
+    assert plain.refusals[-1] is None
+
+    both = ScriptedChatModel(replies=["Evidence: none\n"], supports_grammar=True,
+                             supports_refusal_gate=True)
+    engine = build_engine(make_settings(tmp_path, answer_format="auto"), llm=both,
+                          store=seed_store, model_name="s")
+    engine.answer("Where will the first North Korean troops arrive?")
+    assert both.grammars[-1] and both.refusals[-1] is None

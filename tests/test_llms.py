@@ -250,3 +250,27 @@ def test_a_prompt_state_is_named_by_everything_it_depends_on(tmp_path):
     model.write_bytes(b"GGUF2")  # another file at the same path
     others.add(state_path(tmp_path, str(model), "system", 4096, 2, 512))
     assert base not in others and len(others) == 5
+
+
+@pytest.mark.slow
+def test_the_refusal_is_kept_only_when_the_model_gives_it_most_of_the_probability(tmp_path):
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    from rag.llms.llamacpp import _refusal_starts, load_llama
+
+    model = build_chat_model("local:qwen2.5-coder-0.5b", make_settings(tmp_path))
+    llama, _lock = load_llama(model.model_path, model.n_ctx, model.n_threads)
+    starts = _refusal_starts(llama, "NOT IN REPORTS")
+    assert starts and all("NOT IN REPORTS".startswith(
+        llama.detokenize([t]).decode().strip()) for t in starts)
+    messages = [SystemMessage("If the evidence does not answer the question, reply with "
+                              "exactly: NOT IN REPORTS"),
+                HumanMessage("Evidence:\n[1] The council met on Tuesday.\n\nQuestion: How "
+                             "many troops are in Russia?")]
+    llama.reset()
+    sure = model.invoke(messages, max_tokens=8, refusal="NOT IN REPORTS").content
+    assert sure.strip() == "NOT IN REPORTS"  # the model gives it ~0.9: kept
+    never = model.model_copy(update={"refusal_threshold": 1.0})  # no probability is enough
+    llama.reset()
+    reply = never.invoke(messages, max_tokens=8, refusal="NOT IN REPORTS").content
+    assert reply.strip() and not reply.strip().startswith("NO")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +87,29 @@ def _close_all() -> None:
             pass
 
 
+def refusal_gate(logits: Any, starts: Any, threshold: float) -> tuple[float, bool]:
+    """(the probability that the reply starts with the refusal, whether to forbid it).
+
+    Greedy decoding refuses whenever the refusal's first token is the single likeliest
+    token, even when answering is likelier in all: "NOT" at 0.34 beats "The" at 0.2 while
+    the answers' tokens share the other 0.66. The refusal is kept only when it holds more
+    than ``threshold`` of the probability (the model's own reading, decided in code).
+
+    >>> import numpy as np
+    >>> refusal_gate(np.log(np.array([0.34, 0.2, 0.2, 0.26])), np.array([0]), 0.5)[1]
+    True
+    >>> refusal_gate(np.log(np.array([0.7, 0.1, 0.1, 0.1])), np.array([0]), 0.5)
+    (0.7, False)
+    """
+    import numpy as np
+
+    x = np.asarray(logits, dtype=np.float64)
+    top = x.max()
+    weights = np.exp(x - top)
+    p = float(weights[starts].sum() / weights.sum())
+    return round(p, 6), p <= threshold
+
+
 @lru_cache(maxsize=32)
 def _grammar(text: str) -> Any:
     """A compiled GBNF grammar (one per evidence count, so the cache stays small)."""
@@ -114,6 +137,19 @@ def generation_lock(path: str | None, timeout: float = 900.0) -> Iterator[None]:
         lock.release()
 
 
+def _refusal_starts(llama: Any, refusal: str) -> list[int]:
+    """The tokens a reply can begin the refusal with ("NOT", " NOT", "NO"...): first tokens
+    of its spellings that are themselves a start of it, two characters or more."""
+    starts = set()
+    for text in (refusal, " " + refusal, refusal[:2], " " + refusal[:2], refusal.split()[0]):
+        tokens = llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+        if tokens:
+            piece = llama.detokenize(tokens[:1]).decode("utf-8", "replace").strip()
+            if len(piece) >= 2 and refusal.startswith(piece):
+                starts.add(tokens[0])
+    return sorted(starts)
+
+
 def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
@@ -129,6 +165,8 @@ class LlamaCppChatModel(BaseChatModel):
     temperature: float = 0.0
     supports_grammar: bool = True  # the engine may constrain answers with a GBNF grammar
     lock_path: str | None = None  # machine-wide generation lock (see the module docstring)
+    supports_refusal_gate: bool = True  # the engine may pass refusal= (see refusal_gate)
+    refusal_threshold: float = 0.5
     state_dir: str | None = None  # system prompt states saved here (rag.llms.prefix_state)
 
     @property
@@ -180,7 +218,27 @@ class LlamaCppChatModel(BaseChatModel):
         }
         if kwargs.get("grammar"):
             request["grammar"] = _grammar(kwargs["grammar"])
+        if kwargs.get("refusal"):
+            request["logits_processor"] = [self._gate(kwargs["refusal"])]
         return request
+
+    def _gate(self, refusal: str) -> Callable[[Any, Any], Any]:
+        """A logits processor for one reply: at its first token, ``refusal_gate``."""
+        import numpy as np
+
+        llama, _lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        starts = np.array(_refusal_starts(llama, refusal), dtype=np.int64)
+        state = {"first": True}
+
+        def gate(_input_ids: Any, logits: Any) -> Any:
+            if state["first"]:
+                state["first"] = False
+                _p, forbid = refusal_gate(logits, starts, self.refusal_threshold)
+                if forbid:
+                    logits[starts] = -np.inf
+            return logits
+
+        return gate
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,

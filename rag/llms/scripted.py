@@ -29,6 +29,8 @@ class ScriptedChatModel(BaseChatModel):
     model_name: str = "scripted"
     supports_grammar: bool = False  # True: the engine asks for cite-first replies
     grammars: list[str | None] = Field(default_factory=list)  # the grammar of each call
+    supports_refusal_gate: bool = False  # True: the engine passes refusal= (free text)
+    refusals: list[str | None] = Field(default_factory=list)  # the refusal= of each call
 
     @property
     def _llm_type(self) -> str:
@@ -47,12 +49,14 @@ class ScriptedChatModel(BaseChatModel):
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
                   **kwargs: Any) -> ChatResult:
+        self.refusals.append(kwargs.get("refusal"))
         text = self._next(messages, kwargs.get("grammar"))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None,
                 **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        self.refusals.append(kwargs.get("refusal"))
         for token in re.findall(r"\S+\s*|\s+", self._next(messages, kwargs.get("grammar"))):
             chunk = ChatGenerationChunk(message=AIMessageChunk(content=token))
             if run_manager:
