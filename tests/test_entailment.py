@@ -75,6 +75,13 @@ RELATIONS = [
      False),
     ("not yet at a point", "The State Department confirmed the reports of North Korean troops.",
      False),
+    # a stance the cited sentence does not state at all: it confirms that allies watched
+    ("closely monitoring North Korean troop", "Yes, the United States government has "
+     "confirmed the North Korean troop deployment.", False),
+    ("Lloyd Austin confirmed evidence", "Lloyd Austin confirmed evidence of North Korean "
+     "soldiers in Russia.", True),
+    ("training in Russia’s Far East", "Yes, there is evidence that North Korean soldiers are "
+     "in Russia.", True),  # a summing-up, not an act: left to the words
     ("should not worry anyone", "Peskov said the partnership should not worry anyone.", True),
     ("should not worry anyone", "Peskov said the partnership should worry everyone.", False),
     ("should not worry anyone", "Peskov said the cooperation is directed against other nations.",
