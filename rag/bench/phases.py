@@ -320,14 +320,16 @@ def _prepare(llama, lock, engine, mode: str) -> None:
         engine.warm_up()
 
 
-def _raw_stream(llama, lock, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+def _raw_stream(llama, lock, messages: list[dict[str, str]], max_tokens: int,
+                processor=None) -> dict[str, Any]:
     """llama.cpp alone: time to the first content token and to the end (from the KV cache
-    as the caller left it)."""
+    as the caller left it); ``processor``: the engine's logits processor, if it uses one."""
     with lock:
         t = time.perf_counter()
         first, pieces = None, []
         for part in llama.create_chat_completion(messages=messages, max_tokens=max_tokens,
-                                                 temperature=0.0, stop=[], stream=True):
+                                                 temperature=0.0, stop=[], stream=True,
+                                                 logits_processor=processor):
             delta = part["choices"][0].get("delta", {}).get("content")
             if delta:
                 first = first if first is not None else time.perf_counter() - t
@@ -354,6 +356,7 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
     from langchain_core.prompts import ChatPromptTemplate
 
     from rag import prompts
+    from rag.answer_format import SENTINEL
     from rag.engine import build_engine
     from rag.evidence import format_evidence
     from rag.llms.llamacpp import load_llama
@@ -372,6 +375,11 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
     template = ChatPromptTemplate.from_messages([("system", prompts.load("system")),
                                                  ("human", prompts.load("answer"))])
     role = {"system": "system", "human": "user", "ai": "assistant"}
+
+    def gate():  # what the engine asks of the model for a free-text answer, as a processor
+        if engine.format.name == "free" and getattr(llm, "supports_refusal_gate", False):
+            return [llm.refusal_processor(SENTINEL)]
+        return None
 
     question, messages, answer = cfg["question"], None, None
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
@@ -399,7 +407,7 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
                                                      "question": answer.standalone_question}
                                                     ).messages]
                 else:  # the first run is the engine's (r == 0), which builds the prompt
-                    raw = _raw_stream(llama, lock, messages, settings.max_tokens)
+                    raw = _raw_stream(llama, lock, messages, settings.max_tokens, gate())
                     raw_runs[mode].append({k: v for k, v in raw.items() if k != "text"})
         log(f"{cfg['llm']} run {r + 1}: engine {runs['ready'][-1]['total_s']:.1f}s ready, "
             f"{runs['cold'][-1]['total_s']:.1f}s cold; llama.cpp "
@@ -477,6 +485,9 @@ def phase_coldstart(cfg: dict[str, Any]) -> dict[str, Any]:
     llm = engine.llm
     load_llama(llm.model_path, llm.n_ctx, llm.n_threads)
     marks["load_llm_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    engine.warm_up()  # as ``ask`` does: the saved system prompt state, or reading it
+    marks["system_prompt_s"] = time.perf_counter() - t
     t = time.perf_counter()
     for _piece in engine.stream(cfg["question"]):
         break

@@ -392,7 +392,8 @@ def _cold_md(cold: dict[str, Any] | None) -> list[str]:
               f"**{cold['first_token_s']:.1f} s** (a new process, stopped there).", ""]
     if "total_s" in b:
         imports = b["python_s"] + b["import_app_s"] + b["import_onnxruntime_s"] + b["import_llama_cpp_s"]
-        loads = b["open_index_s"] + b["load_embedding_model_s"] + b["load_llm_s"]
+        loads = (b["open_index_s"] + b["load_embedding_model_s"] + b["load_llm_s"]
+                 + b.get("system_prompt_s", 0.0))
         lines += ["| Step | Seconds |", "|---|---:|",
                   f"| Python start + `import rag` | {b['python_s']:.2f} |",
                   f"| Import app (LangChain, Chroma) | {b['import_app_s']:.2f} |",
@@ -401,6 +402,8 @@ def _cold_md(cold: dict[str, Any] | None) -> list[str]:
                   f"| Open the index | {b['open_index_s']:.2f} |",
                   f"| Load the embedding model | {b['load_embedding_model_s']:.2f} |",
                   f"| Load the LLM | {b['load_llm_s']:.2f} |",
+                  f"| System prompt (saved state restored, or read) | "
+                  f"{b.get('system_prompt_s', float('nan')):.2f} |",
                   f"| Question to first token | {b['question_to_first_token_s']:.2f} |",
                   f"| **Total to first token** | **{b['total_s']:.2f}** |", "",
                   f"Imports: {imports:.1f} s ({imports / b['total_s']:.0%}); model loading and "

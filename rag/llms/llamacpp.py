@@ -219,11 +219,12 @@ class LlamaCppChatModel(BaseChatModel):
         if kwargs.get("grammar"):
             request["grammar"] = _grammar(kwargs["grammar"])
         if kwargs.get("refusal"):
-            request["logits_processor"] = [self._gate(kwargs["refusal"])]
+            request["logits_processor"] = [self.refusal_processor(kwargs["refusal"])]
         return request
 
-    def _gate(self, refusal: str) -> Callable[[Any, Any], Any]:
-        """A logits processor for one reply: at its first token, ``refusal_gate``."""
+    def refusal_processor(self, refusal: str) -> Callable[[Any, Any], Any]:
+        """A llama.cpp logits processor for one reply: at its first token, ``refusal_gate``
+        (the bench gives llama.cpp alone the same one, so both sides answer alike)."""
         import numpy as np
 
         llama, _lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
