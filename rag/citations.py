@@ -58,6 +58,12 @@ _META = re.compile(
     # "This loan was made in [3].": a sentence whose only object was the marker
     r"|^(?:this|that|these|it)\b[^0-9,;]{0,60}\s(?:in|from|by|to|per|see|at|on)\s*[.!?]?$",
     re.I)
+# ", as stated in [1]." closing a sentence: where it came from, said in words
+_META_CLAUSE = re.compile(
+    r"(?:,\s*(?:as\s+)?|\s+as\s+)(?:stated|cited|reported|mentioned|noted|shown|indicated|"
+    r"given|seen)\s+"
+    r"(?:in|by)(?:\s+(?:the\s+)?(?:evidence|reports?|sentences?))?(?=\s*(?:\[\d+\]\s*)+[.!?]?\s*$)",
+    re.I)
 _LEADING_MARKERS = re.compile(r"^(?:" + MARKER.pattern + r"\s*)+")
 
 
@@ -102,13 +108,21 @@ def drop_meta_sentences(text: str) -> str:
     'Peskov denied it [2].'
     >>> drop_meta_sentences('It would follow "international law." This is supported by [1].')
     'It would follow "international law." [1]'
+
+    A clause that only says where the sentence came from goes too:
+
+    >>> drop_meta_sentences("The January rise was 1.0 pct, as stated in [1].")
+    'The January rise was 1.0 pct [1].'
     """
     parts = _sentences_and_gaps(text.strip())
     out: list[str] = []
     for i in range(0, len(parts), 2):
         sentence = parts[i]
         markers = [n for m in MARKER.finditer(sentence) for n in _numbers(m.group(1))]
-        if out and markers and _META.match(MARKER.sub("", sentence).strip()):
+        meta = bool(_META.match(MARKER.sub("", sentence).strip()))
+        if not meta:
+            sentence = _META_CLAUSE.sub("", sentence)
+        if out and markers and meta:
             prev = out[-2] if len(out) >= 2 else out[-1]
             have = set(cited_numbers(prev))
             tags = "".join(f"[{n}]" for n in dict.fromkeys(markers) if n not in have)

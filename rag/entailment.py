@@ -650,8 +650,12 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
     if not good and len(parts) == 1:
         others = [verdict(sentence, ev, question, judge, evidence) for ev in evidence
                   if ev.n not in cited]
-        # "clearly": two or more of its own words in that sentence, and no close second
-        passing = sorted((v for v in others if v.supported and v.words >= MOVE_WORDS
+        # "clearly": two or more things of its own to go by (content words, and figures,
+        # which a supporting sentence must state), and no close second
+        asked = {t.stem for t in _tokens(question)}
+        figures = sum(1 for t in _tokens(MARKER.sub("", sentence))
+                      if t.text[0].isdigit() and t.stem not in asked)
+        passing = sorted((v for v in others if v.supported and v.words + figures >= MOVE_WORDS
                           and v.share >= MOVE_SHARE), key=lambda v: -v.share)
         if len(passing) == 1 or (len(passing) > 1
                                  and passing[0].share - passing[1].share >= CLEAR_MARGIN):

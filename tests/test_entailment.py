@@ -398,3 +398,24 @@ def test_newswire_abbreviations_and_report_years_support_their_plain_words():
                        "$200 million [1].", ev).supported
     assert not verdict("In 1986 Affiliated Publications agreed to buy Billboard "
                        "Publications [1].", ev).supported
+
+
+def test_a_marker_on_the_wrong_sentence_moves_to_the_one_that_states_its_figure():
+    """Reuters rfact-06: the model cited the dateline sentence for the corrected figure, with
+    "as stated in" before the marker. The clause goes, and the marker moves to the one shown
+    sentence that states 1.0 pct (a figure counts as a thing to go by)."""
+    from rag.citations import drop_meta_sentences
+
+    evidence = [text("STOCKHOLM, March 19 - Sweden's rate of inflation during\nJanuary has been "
+                     "revised downwards after a fault was made in\ncalculating the figures, the "
+                     "Central Bureau of Statistics said.", 1),
+                text("The January rise in consumer prices was 1.0 pct instead of\nthe previously "
+                     "announced 1.3 pct, the bureau said, without\nexplaining how the error "
+                     "arose.", 2)]  # both reuters-06965.txt
+    question = ("After Sweden's Central Bureau of Statistics corrected its calculation error, "
+                "what was the January 1987 rise in consumer prices?")
+    answer = drop_meta_sentences("The January 1987 rise in consumer prices was 1.0 pct, as "
+                                 "stated in [1].")
+    assert answer == "The January 1987 rise in consumer prices was 1.0 pct [1]."
+    assert apply(check(answer, evidence, question)) == ("The January 1987 rise in consumer "
+                                                        "prices was 1.0 pct [2].")
