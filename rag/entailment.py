@@ -562,7 +562,10 @@ class Support:
 
     @property
     def changed(self) -> bool:
-        return any(s.unsupported or not s.kept for s in self.sentences)
+        """Whether ``apply`` rewrites the answer: a marker dropped or moved, a sentence gone,
+        or a sentence without markers given the one that supports it."""
+        return any(s.unsupported or not s.kept or s.text() != s.sentence
+                   for s in self.sentences)
 
     def reason(self) -> str:
         """Why nothing is left (the refusal reason)."""

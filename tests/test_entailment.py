@@ -419,3 +419,24 @@ def test_a_marker_on_the_wrong_sentence_moves_to_the_one_that_states_its_figure(
     assert answer == "The January 1987 rise in consumer prices was 1.0 pct [1]."
     assert apply(check(answer, evidence, question)) == ("The January 1987 rise in consumer "
                                                         "prices was 1.0 pct [2].")
+
+
+def test_sentences_without_markers_get_the_evidence_that_clearly_supports_them():
+    """Reuters rmulti-04: the model wrote two sentences and no marker; each clearly restates
+    one shown sentence (reuters-05092, reuters-09641), so each gets its marker, even though
+    no other marker changed (the answer was refused for "no verified citation")."""
+    evidence = [text("TORONTO, March 13 - Varity Corp, formerly Massey-Ferguson\nLtd, said it "
+                     "expected to report on March 25 a loss for the\nfourth quarter and "
+                     "full-year ended January 31.", 1),
+                text("Varity earlier reported a loss for fiscal 1986 ended\nJanuary 31 of 23.3 "
+                     "mln U.S. dlrs, compared to a year-earlier\nprofit of 3.9 mln dlrs.", 4)]
+    question = ("Varity Corp said in mid-March 1987 on which day it would report its "
+                "fourth-quarter loss; how large was the fourth-quarter net loss it then "
+                "reported?")
+    answer = ("Varity Corp said in mid-March 1987 on March 25 it would report its "
+              "fourth-quarter loss. The fourth-quarter net loss it then reported was 23.3 "
+              "million U. S. dollars.")
+    result = check(answer, evidence, question)
+    assert [s.supported or (s.move_to,) for s in result.sentences] == [(1,), (4,)]
+    assert result.changed  # so the engine rewrites the answer and lists both citations
+    assert apply(result).endswith("23.3 million U. S. dollars [4].")
