@@ -99,9 +99,10 @@ def save(llama: Any, path: Path) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        model_name = path.name.rsplit(".", 2)[0]
-        for old in path.parent.glob(f"{model_name}.*{SUFFIX}"):
-            if old != path and old.name.rsplit(".", 2)[0] == model_name:
+        model_name = path.name.rsplit(".", 2)[0]  # no glob: a file name may hold "[" or "*"
+        for old in path.parent.iterdir():
+            if (old != path and old.name.endswith(SUFFIX)
+                    and old.name.rsplit(".", 2)[0] == model_name):
                 old.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("Could not save the prompt state to %s (%s); the prompt is read again "
