@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from rag.bm25 import BM25Index, pack_lines, unpack_lines
+from rag.cachefile import replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -98,16 +97,12 @@ def save(snapshot: KeywordSnapshot, path: Path) -> None:
     arrays["source_names"] = np.frombuffer(json.dumps(snapshot.source_names).encode("utf-8"),
                                            dtype=np.uint8)
     arrays["source_codes"] = snapshot.source_codes
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as out:
+            np.savez(out, **arrays)
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                np.savez(out, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_atomically(path, write)
     except OSError as exc:
         log.warning("Could not save the keyword index to %s (%s); it is rebuilt when needed.",
                     path, exc)

@@ -7,8 +7,8 @@ API server) starts as if it had read the prompt, and questions read only their o
 The file is a cache, never trusted beyond its name: the name hashes everything the state
 depends on (the model file, the text, the context size, threads and batch, the llama.cpp
 build and this CPU, since another CPU's kernels give slightly different numbers), and a file
-llama.cpp cannot read is deleted and the prompt read again. It is written atomically (temp
-file + ``os.replace``); only the newest state per model file is kept.
+llama.cpp cannot read is deleted and the prompt read again. It is written atomically
+(``rag.cachefile``); only the newest state per model file is kept.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import logging
-import os
 import platform
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from rag.cachefile import replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +88,12 @@ def save(llama: Any, path: Path) -> None:
 
     n = llama.n_tokens
     tokens = (llama_cpp.llama_token * n)(*llama.input_ids[:n])
+    def write(tmp: Path) -> None:
+        if not llama_cpp.llama_state_save_file(llama._ctx.ctx, str(tmp).encode(), tokens, n):
+            raise OSError("llama.cpp could not write it")
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            if not llama_cpp.llama_state_save_file(llama._ctx.ctx, tmp.encode(), tokens, n):
-                raise OSError("llama.cpp could not write it")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_atomically(path, write)
         model_name = path.name.rsplit(".", 2)[0]  # no glob: a file name may hold "[" or "*"
         for old in path.parent.iterdir():
             if (old != path and old.name.endswith(SUFFIX)
