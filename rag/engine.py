@@ -325,15 +325,16 @@ def evidence_stage(engine: Engine, turn: Turn) -> Iterator[str]:
         yield turn.answer.answer
 
 
-def _bound(engine: Engine, grammar: str | None):
-    """The chat model with what this answer format asks of it: a grammar (cite-first), or,
-    for free text, the refusal only when the model gives it most of the probability
-    (embedded models: ``rag.llms.llamacpp.refusal_gate``)."""
+def generation_kwargs(engine: Engine, n_evidence: int) -> dict[str, str]:
+    """What the answer format asks of the chat model for an answer over ``n_evidence``
+    sentences: a grammar (cite-first), or, for free text, the refusal only when the model
+    gives it most of the probability (embedded models: ``rag.llms.llamacpp.refusal_gate``)."""
+    grammar = engine.format.grammar(n_evidence)
     if grammar:
-        return engine.llm.bind(grammar=grammar)
+        return {"grammar": grammar}
     if getattr(engine.llm, "supports_refusal_gate", False):
-        return engine.llm.bind(refusal=SENTINEL)
-    return engine.llm
+        return {"refusal": SENTINEL}
+    return {}
 
 
 def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
@@ -342,8 +343,8 @@ def generate_stage(engine: Engine, turn: Turn) -> Iterator[str]:
     refusal, and links and images never reach the screen, even mid-stream."""
     sanitizer = StreamSanitizer()
     fmt = engine.format
-    grammar = fmt.grammar(len(turn.answer.evidence))
-    chain = engine.answer_prompt | _bound(engine, grammar)
+    kwargs = generation_kwargs(engine, len(turn.answer.evidence))
+    chain = engine.answer_prompt | (engine.llm.bind(**kwargs) if kwargs else engine.llm)
     shown_upto = 0
     with turn.clock.time("generate"):
         try:

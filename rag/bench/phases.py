@@ -356,8 +356,7 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
     from langchain_core.prompts import ChatPromptTemplate
 
     from rag import prompts
-    from rag.answer_format import SENTINEL
-    from rag.engine import build_engine
+    from rag.engine import build_engine, generation_kwargs
     from rag.evidence import format_evidence
     from rag.llms.llamacpp import load_llama
 
@@ -376,10 +375,9 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
                                                  ("human", prompts.load("answer"))])
     role = {"system": "system", "human": "user", "ai": "assistant"}
 
-    def gate():  # what the engine asks of the model for a free-text answer, as a processor
-        if engine.format.name == "free" and getattr(llm, "supports_refusal_gate", False):
-            return [llm.refusal_processor(SENTINEL)]
-        return None
+    def gate():  # the engine's refusal gate, if it asks for one, as a logits processor
+        refusal = generation_kwargs(engine, len(answer.evidence)).get("refusal")
+        return [llm.refusal_processor(refusal)] if refusal else None
 
     question, messages, answer = cfg["question"], None, None
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
