@@ -55,16 +55,20 @@ class Catalog:
     def __init__(self, path: Path, collection: str) -> None:
         self.path = Path(path)
         self.collection = collection
+        self._schema_in: tuple[int, int] | None = None  # (device, inode) the schema was made in
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=30)
+            st = self.path.stat()
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(_write_help(self.path, exc)) from None
         try:
-            con.executescript(_SCHEMA)  # also after the data folder was deleted under us
+            if self._schema_in != (st.st_dev, st.st_ino):  # first use, or a new file (the
+                con.executescript(_SCHEMA)  # data folder was deleted under us)
+                self._schema_in = (st.st_dev, st.st_ino)
             with con:
                 yield con
         except sqlite3.DatabaseError as exc:

@@ -166,14 +166,19 @@ class ReportStore:
         return [{"source": c.source, "title": c.title, "publisher": c.publisher or "",
                  "start": c.start, "end": c.end, "index": c.index, **extra} for c in chunks]
 
-    def add_chunks_of(self, groups: list[tuple[list[Chunk], dict[str, Any]]]) -> None:
-        """Embed the chunks of several files in one call and upsert them in large pages;
-        each group's ``extra`` metadata is added to its chunks."""
+    def add_chunks_of(self, groups: list[tuple[list[Chunk], dict[str, Any]]],
+                      vectors: list[list[float]] | None = None) -> None:
+        """Embed the chunks of several files in one call (unless their ``vectors`` are given,
+        in order) and upsert them in large pages; each group's ``extra`` metadata is added
+        to its chunks."""
         chunks = [c for group, _ in groups for c in group]
         if not chunks:
             return
         metas = [m for group, extra in groups for m in self._metadatas(group, extra)]
-        vectors = self.embeddings.embed_documents([c.text for c in chunks])
+        if vectors is None:
+            vectors = self.embeddings.embed_documents([c.text for c in chunks])
+        if len(vectors) != len(chunks):
+            raise ValueError(f"{len(vectors)} vectors for {len(chunks)} chunks")
         with self._writing():
             page = min(_PAGE, self.client.get_max_batch_size())
             for i in range(0, len(chunks), page):
@@ -335,13 +340,16 @@ class ReportStore:
     def source_info(self, source: str) -> SourceInfo | None:
         """One report's record: from the catalog (one indexed row) when it lists the report,
         else from its chunks' metadata in Chroma."""
+        return self.catalog_info(source) or self.chunk_info(source)
+
+    def catalog_info(self, source: str) -> SourceInfo | None:
+        """One report's record as the catalog lists it (None: not listed, or no catalog)."""
         listed = self.catalog.get(source) if self.catalog is not None else None
-        if listed is not None:
-            return SourceInfo(listed.source, listed.title, listed.publisher, listed.chunks,
-                              listed.path, listed.file_sha256,
-                              listed.extra.get("date") or None,
-                              listed.extra.get("date_source") or None)
-        return self.chunk_info(source)
+        if listed is None:
+            return None
+        return SourceInfo(listed.source, listed.title, listed.publisher, listed.chunks,
+                          listed.path, listed.file_sha256, listed.extra.get("date") or None,
+                          listed.extra.get("date_source") or None)
 
     def chunk_info(self, source: str) -> SourceInfo | None:
         """A report's record as its chunks' metadata in Chroma hold it (what passages

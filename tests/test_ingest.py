@@ -130,7 +130,8 @@ def test_big_ingests_are_embedded_in_batches_and_every_file_lands(tmp_path, embe
 def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, embeddings,
                                                                      monkeypatch):
     """From PREFETCH_FILES files on, the stored chunk ids are read in one pass instead of one
-    query per file; the outcome is the same: nothing re-embedded, a changed file updated."""
+    query per file; the outcome is the same: nothing re-embedded, a changed file updated,
+    and a new file whose name an indexed report holds kept apart under its own id."""
     import rag.ingest
 
     folder = tmp_path / "reports"
@@ -140,6 +141,7 @@ def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, e
     monkeypatch.setattr(rag.ingest, "PREFETCH_FILES", 3)
     per_file = []
     monkeypatch.setattr(store, "ids_for_source", lambda source: per_file.append(source) or set())
+    monkeypatch.setattr(store, "chunk_info", lambda source: per_file.append(source))
     path = sorted(folder.glob("*.txt"))[0]
     head, rest = path.read_text(encoding="utf-8").split("\n", 1)
     path.write_text(f"{head}\nA new opening paragraph was added to this report.\n{rest}",
@@ -150,6 +152,16 @@ def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, e
     assert 0 < again.chunks_embedded < first.chunks_embedded
     info = store.source_info(path.name)  # from the catalog, current
     assert info.file_sha256 and info.chunks == len(store.chunks_by_source()[path.name][0])
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    for seed in sorted(SEEDS.glob("*.txt"))[:3]:  # same names as indexed reports, new text
+        (other / seed.name).write_text(seed.read_text(encoding="utf-8").replace(
+            "North Korea", "The North"), encoding="utf-8")
+    third = ingest(store, [other])
+    assert per_file == [] and len(third.added) == 3, third.lines()
+    assert all(s.startswith(p.stem + "-") for s, p in zip(sorted(third.added),
+                                                           sorted(other.glob("*.txt"))))
+    assert store.source_info(path.name).path == str(path.resolve())  # the first one kept
 
 
 def test_a_write_that_fails_in_the_worker_stops_the_ingest_with_its_error(tmp_path, embeddings,
@@ -162,7 +174,7 @@ def test_a_write_that_fails_in_the_worker_stops_the_ingest_with_its_error(tmp_pa
     store = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
     writes = []
 
-    def failing(groups):
+    def failing(groups, vectors=None):
         writes.append(len(groups))
         raise StoreError("the disk is full; free some space and run ingest again")
 
@@ -173,3 +185,32 @@ def test_a_write_that_fails_in_the_worker_stops_the_ingest_with_its_error(tmp_pa
     assert writes == [writes[0]]  # the first failed write stopped the run
     ingest_again = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
     assert len(ingest(ingest_again, [SEEDS], lock_path=lock, lock_timeout=5).added) == 5
+
+
+def test_an_embedding_that_fails_stops_the_ingest_and_keeps_what_was_written(
+        tmp_path, embeddings, monkeypatch):
+    """Batches are embedded by one worker and written by another; an embedding error reaches
+    the caller, the batches before it stay indexed whole, and a second run completes."""
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "BATCH_CHUNKS", 8)
+    counting = CountingEmbeddings(embeddings)
+    real, calls = counting.embed_documents, []
+
+    def failing_second(texts):
+        calls.append(len(texts))
+        if len(calls) == 2:
+            raise StoreError("the embedding server went away; run ingest again")
+        return real(texts)
+
+    store = ReportStore.open(make_settings(tmp_path / "data"), counting)
+    monkeypatch.setattr(counting, "embed_documents", failing_second, raising=False)
+    with pytest.raises(StoreError, match="went away"):
+        ingest(store, [SEEDS])
+    written = store.count()
+    assert 0 < written == calls[0]  # the first batch is in, whole; nothing of the second
+    listed = {info.source: info.chunks for info in store.sources()}
+    assert sum(listed.values()) == written  # the catalog lists only what is written
+    again = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
+    summary = ingest(again, [SEEDS])
+    assert len(summary.added) + len(summary.unchanged) == 5 and again.count() > written
