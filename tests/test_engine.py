@@ -6,7 +6,7 @@ import pytest
 from rag.engine import build_engine
 from rag.errors import InputError, ProviderError
 from rag.llms.scripted import ScriptedChatModel
-from tests.conftest import cite, make_settings
+from tests.conftest import SEEDS, cite, make_settings
 
 
 def test_answer_cites_verified_quotes(engine_with):
@@ -223,3 +223,24 @@ def test_free_text_answers_ask_an_embedded_model_to_refuse_only_when_it_is_likel
                           store=seed_store, model_name="s")
     engine.answer("Where will the first North Korean troops arrive?")
     assert both.grammars[-1] and both.refusals[-1] is None
+
+
+def test_opening_an_indexed_collection_leaves_the_keyword_index_to_the_warm_up(tmp_path,
+                                                                              embeddings):
+    """``ensure_indexed`` (the app's first page) indexes an empty collection, and on an indexed
+    one asks Chroma's count only: the keyword snapshot (~1 s at 19,043 reports) is loaded by
+    the warm-up, in the background, and the first question finds it."""
+    from rag.store import ReportStore
+
+    settings = make_settings(tmp_path, corpus_dir=SEEDS)
+    first = build_engine(settings, llm=ScriptedChatModel(replies=[]),
+                         store=ReportStore.open(settings, embeddings), model_name="scripted")
+    assert first.store.is_empty() and len(first.ensure_indexed().added) == 5
+    store = ReportStore.open(settings, embeddings)  # a new process over the same folder
+    engine = build_engine(settings, llm=ScriptedChatModel(replies=[cite("Peskov")]),
+                          store=store, model_name="scripted")
+    assert engine.ensure_indexed() is None and store._snapshot is None
+    engine.warm_up()
+    assert store._snapshot is not None and not store.is_empty()
+    answer = engine.answer("What did Peskov say about the reports?")
+    assert answer.answerable and answer.citations

@@ -160,7 +160,7 @@ def test_a_large_ingest_reads_the_stored_ids_once_and_plans_the_same(tmp_path, e
     third = ingest(store, [other])
     assert per_file == [] and len(third.added) == 3, third.lines()
     assert all(s.startswith(p.stem + "-") for s, p in zip(sorted(third.added),
-                                                           sorted(other.glob("*.txt"))))
+                                                           sorted(other.glob("*.txt")), strict=True))
     assert store.source_info(path.name).path == str(path.resolve())  # the first one kept
 
 
@@ -214,3 +214,21 @@ def test_an_embedding_that_fails_stops_the_ingest_and_keeps_what_was_written(
     again = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
     summary = ingest(again, [SEEDS])
     assert len(summary.added) + len(summary.unchanged) == 5 and again.count() > written
+
+
+def test_unchanged_files_are_planned_in_bounded_batches(tmp_path, embeddings, monkeypatch):
+    """Unchanged files add no chunk to a batch, so a batch is also closed at BATCH_FILES files:
+    a re-ingest of many unchanged files never holds them all in one batch (that was quadratic)."""
+    import rag.ingest
+
+    store = ReportStore.open(make_settings(tmp_path / "data"), embeddings)
+    ingest(store, [SEEDS])
+    monkeypatch.setattr(rag.ingest, "BATCH_FILES", 2)
+    sizes = []
+    real = rag.ingest.apply_plans
+    monkeypatch.setattr(rag.ingest, "apply_plans",
+                        lambda s, plans, vectors=None: sizes.append(len(plans)) or
+                        real(s, plans, vectors))
+    again = ingest(store, [SEEDS])
+    assert len(again.unchanged) == 5 and again.chunks_embedded == 0
+    assert sizes == [2, 2, 1]
