@@ -66,8 +66,10 @@ class Catalog:
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(_write_help(self.path, exc)) from None
         try:
-            if self._schema_in != (st.st_dev, st.st_ino):  # first use, or a new file (the
-                con.executescript(_SCHEMA)  # data folder was deleted under us)
+            # first use, or a new file (the data folder was deleted under us; a new empty
+            # file may get the old one's inode number)
+            if self._schema_in != (st.st_dev, st.st_ino) or st.st_size == 0:
+                con.executescript(_SCHEMA)
                 self._schema_in = (st.st_dev, st.st_ino)
             with con:
                 yield con

@@ -89,6 +89,11 @@ def check_sources(store: ReportStore, sources: list[str] | None) -> list[str] | 
     return chosen
 
 
+def _order(score: float, source: str, start: int) -> tuple[float, str, int]:
+    """The order of candidates: best fused score first; ties by report, then by position."""
+    return (-score, source, start)
+
+
 def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = None,
                   diversity: float = 0.5, sources: list[str] | None = None,
                   newer: bool = False) -> Retrieval:
@@ -135,7 +140,7 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
     if newer:  # dates of every candidate
         fetch(list(fused))
         ranked = sorted((passage(c) for c in fused if c in rows),
-                        key=lambda p: (-p.score, p.source, p.start))
+                        key=lambda p: _order(p.score, p.source, p.start))
         return Retrieval(spread(prefer_newer(ranked), k, diversity), best, vector)
     # Candidates in order (-score, report, start); the start is read only where a score ties
     # within its report. Then the spread, and the picked hits' rows; a hit deleted since the
@@ -144,8 +149,8 @@ def hybrid_search(store: ReportStore, query: str, k: int, fetch_k: int | None = 
     fetch([c for c in fused if ties[fused[c], source[c]] > 1])
     gone: set[str] = set()
     while True:
-        ranked = sorted((c for c in fused if c not in gone), key=lambda c: (
-            -fused[c], source[c], int(rows[c][1]["start"]) if c in rows else 0))
+        ranked = sorted((c for c in fused if c not in gone), key=lambda c: _order(
+            fused[c], source[c], int(rows[c][1]["start"]) if c in rows else 0))
         picked = ranking.spread(ranked, k, score=fused.__getitem__, group=source.__getitem__,
                                 diversity=diversity, free=FREE_PER_REPORT)
         fetch(picked)

@@ -766,3 +766,19 @@ def test_the_report_list_is_read_again_only_when_the_catalog_changes(tmp_path, e
     ingest(other, [SEEDS / "004_968b073979ff03d3.txt"])
     assert [s.source for s in store.sources()] == ["003_ca6e3800ea5608bd.txt",
                                                     "004_968b073979ff03d3.txt"]
+
+
+def test_the_catalog_makes_its_tables_again_in_a_new_file(tmp_path):
+    """The schema script runs once per database file, not per call; a file deleted under a
+    running catalog (or replaced by an empty one) gets its tables again."""
+    from rag.catalog import Catalog, CatalogEntry
+
+    catalog = Catalog(tmp_path / "data" / "catalog.sqlite3", "reports")
+    entry = CatalogEntry("a.txt", "A", None, 2, "/x/a.txt", "f" * 64, {"date": "2024-10-23"})
+    catalog.put([entry])
+    assert catalog.get("a.txt") == entry
+    for remove in (lambda p: p.unlink(), lambda p: p.write_bytes(b"")):
+        remove(catalog.path)
+        assert catalog.get("a.txt") is None and catalog.entries() == []
+        catalog.put([entry])
+        assert catalog.entries() == [entry]

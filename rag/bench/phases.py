@@ -353,9 +353,6 @@ def _sides(runs: list[dict[str, Any]], raw_runs: list[dict[str, Any]]) -> dict[s
 def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
     """The engine's first token and whole answer, against llama.cpp alone on the same prompt,
     with the model ready (system prompt read at start-up, as the app does) and from cold."""
-    from langchain_core.prompts import ChatPromptTemplate
-
-    from rag import prompts
     from rag.engine import build_engine, generation_kwargs
     from rag.evidence import format_evidence
     from rag.llms.llamacpp import load_llama
@@ -371,8 +368,7 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
     load_s = time.perf_counter() - t
     engine.warm_up()
     _raw_stream(llama, lock, [{"role": "user", "content": "Hi"}], 1)  # page the weights in
-    template = ChatPromptTemplate.from_messages([("system", prompts.load("system")),
-                                                 ("human", prompts.load("answer"))])
+    template = engine.answer_prompt  # the engine's own (its answer format's prompt files)
     role = {"system": "system", "human": "user", "ai": "assistant"}
 
     def gate():  # the engine's refusal gate, if it asks for one, as a logits processor
