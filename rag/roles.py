@@ -16,6 +16,16 @@ pairs with an evidence sentence's:
     >>> role_clash("Sid Weiss was named chief executive officer.", ev) is None
     True
 
+A post given as a verb is a claim too ("will chair" makes a chairman):
+
+    >>> ev = ("Primary Industry Minister John Kerin said the Industries Assistance Commission "
+    ...       "will hold a 12-month inquiry into the wheat industry.")
+    >>> role_clash("John Kerin will chair the inquiry into the wheat industry.", ev)
+    'the evidence does not make Kerin chairman'
+    >>> role_clash("John Kerin will chair the inquiry.",
+    ...            "John Kerin will chair the inquiry, the ministry said.") is None
+    True
+
 A post the question asks about is not given by the question: "Who will be president?"
 answered "George Howell was elected president" needs a sentence that makes Howell president.
 Titles in answers ("President Zelensky", "Peskov, the Kremlin spokesman,") are not checked:
@@ -51,7 +61,12 @@ _APPOSED = re.compile(rf"(?P<name>{_NAME}),\s+{_ARTICLE}(?:[A-Z][\w&.']*\s+)?"
                       rf"(?P<posts>{_POSTS}),")
 # "Executive vice president Robert Lee": a title, read in evidence only
 _TITLE = re.compile(rf"(?i:(?P<posts>{_POSTS}))\s+(?P<name>{_NAME})")
-_CLAIMS = (_STATED, _WHO, _NAMED)
+# "John Kerin will chair the inquiry", "Sid Weiss, who chaired the meeting": a post given as
+# a verb (read as "chairman")
+_CHAIRS = re.compile(rf"(?P<name>{_NAME}){_AGE},?\s+(?:who\s+)?(?:(?:will|would|is\s+to|was\s+to|"
+                     rf"is\s+expected\s+to|has\s+been\s+asked\s+to)\s+)?(?P<posts>chair(?:s|ed)?)\b"
+                     rf"(?!\s+(?:of|and|,))")
+_CLAIMS = (_STATED, _WHO, _NAMED, _CHAIRS)
 _PRONOUNS = {"he", "she", "it", "they", "who", "the", "its", "in", "also"}
 _SAME = {"chair": "chairman", "chairwoman": "chairman", "chief executive": "chief executive officer",
          "chief operating": "chief operating officer", "chief financial": "chief financial officer",
@@ -71,6 +86,8 @@ class Holder:
 
 
 def _posts(text: str) -> frozenset[str]:
+    if re.fullmatch(r"chair(?:s|ed)?", text, flags=re.I):
+        return frozenset({"chairman"})
     atoms = re.findall(_ATOM, text, flags=re.I)
     return frozenset(_SAME.get(a, a) for a in (" ".join(x.lower().split()) for x in atoms))
 

@@ -128,6 +128,9 @@ TELEQUEST_LEE = ("Executive vice president Robert Lee was elected president\nand
                  "executive to succeed Marcheschi, the company said.")  # both reuters-19743.txt
 REEBOK = ("CANTON, Mass., March 23 - Reebok International Ltd said it\nnamed C. Joseph LaBonte, "
           "47, president and chief operating\nofficer of the company.")  # reuters-08235.txt
+KERIN = ("CANBERRA, March 3 - The government's industry aid and\nprotection review body, the "
+         "Industries Assistance Commission\n(IAC), will hold a 12-month inquiry into the "
+         "Australian wheat\nindustry, Primary Industry Minister John Kerin said.")  # reuters-00874
 
 
 @pytest.mark.parametrize("evidence, claim, supported", [
@@ -146,6 +149,11 @@ REEBOK = ("CANTON, Mass., March 23 - Reebok International Ltd said it\nnamed C. 
     (REEBOK, "C. Joseph LaBonte was named president and chief operating officer of Reebok.",
      True),
     (REEBOK, "Reebok named LaBonte chief executive officer.", False),  # another post
+    # a post given as a verb: the minister announced the inquiry, nobody is said to chair it
+    (KERIN, "John Kerin will chair the Industries Assistance Commission's inquiry into the "
+     "Australian wheat industry.", False),
+    (KERIN, "John Kerin said the Industries Assistance Commission will hold a 12-month "
+     "inquiry into the Australian wheat industry.", True),
 ])
 def test_who_holds_which_post(evidence, claim, supported):
     """The post given to a person must be the one the evidence gives that person, whatever
