@@ -68,7 +68,8 @@ _CHAIRS = re.compile(rf"(?P<name>{_NAME}){_AGE},?\s+(?:who\s+)?(?:(?:will|would|
                      rf"(?!\s+(?:of|and|,))")
 _CLAIMS = (_STATED, _WHO, _NAMED, _CHAIRS)
 _PRONOUNS = {"he", "she", "it", "they", "who", "the", "its", "in", "also"}
-_SAME = {"chair": "chairman", "chairwoman": "chairman", "chief executive": "chief executive officer",
+_SAME = {"chair": "chairman", "chairs": "chairman", "chaired": "chairman", "chairwoman": "chairman",
+         "chief executive": "chief executive officer",
          "chief operating": "chief operating officer", "chief financial": "chief financial officer",
          "spokesman": "spokesperson", "spokeswoman": "spokesperson"}
 
@@ -86,8 +87,9 @@ class Holder:
 
 
 def _posts(text: str) -> frozenset[str]:
-    if re.fullmatch(r"chair(?:s|ed)?", text, flags=re.I):
-        return frozenset({"chairman"})
+    whole = " ".join(text.lower().split())
+    if whole in _SAME:  # a post given as a verb ("chaired"), or one spelled another way
+        return frozenset({_SAME[whole]})
     atoms = re.findall(_ATOM, text, flags=re.I)
     return frozenset(_SAME.get(a, a) for a in (" ".join(x.lower().split()) for x in atoms))
 
