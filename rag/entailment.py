@@ -95,7 +95,10 @@ _IRREGULAR = {"sent": "send", "said": "say", "told": "tell", "rose": "rise", "fe
               # newswire abbreviations are their words ("100 mln dlrs" says "$100 million")
               "mln": "million", "bln": "billion", "dlrs": "dollar", "dlr": "dollar",
               "dollars": "dollar", "pct": "percent", "cts": "cent", "shr": "share",
-              "qtr": "quarter", "yr": "year", "revs": "revenue", "stg": "sterling"}
+              "qtr": "quarter", "yr": "year", "revs": "revenue", "stg": "sterling",
+              # and so are abbreviated months ("Oct. 18" is October 18)
+              "jan": "january", "feb": "february", "aug": "august", "sep": "september",
+              "sept": "september", "oct": "october", "nov": "november", "dec": "december"}
 # Capitals stand for their countries: "Pyongyang" is supported by "North Korea".
 _ALIASES = {"us": "united states", "u.s": "united states", "usa": "united states",
             "pyongyang": "north korea", "seoul": "south korea", "moscow": "russia",
@@ -183,18 +186,35 @@ def _entities(toks: list[_Tok]) -> list[_Entity]:
             j += 1
         words = frozenset(x.stem for x in toks[i:j] if x.low != "of"
                           and x.low.strip(".") not in _CORPORATE)
-        if words:
+        # "350 million U.S. dollars" restates "350 mln dlrs": the dollar's country is its unit
+        currency = (j < len(toks) and toks[j].stem == _DOLLAR
+                    and _alias(words) == _ALIAS_STEMS["us"])
+        if words and not currency:
             out.append(_Entity(i, j, _alias(words), " ".join(x.text for x in toks[i:j]),
                                initial=i == 0 and j == 1))
         i = j
     return out
 
 
+_ALIAS_STEMS = {stem(name): frozenset(stem(w) for w in country.split())
+                for name, country in _ALIASES.items()}
+_ALIAS_STEMS[frozenset("us")] = _ALIAS_STEMS["us"]  # "U.S." is read as the words U and S
+_DOLLAR = stem("dollar")
+
+
 def _alias(words: frozenset[str]) -> frozenset[str]:
-    for name, country in _ALIASES.items():
-        if words == {stem(name)}:
-            return frozenset(stem(w) for w in country.split())
-    return words
+    """A capital stands for its country inside a longer name too: "Seoul's National Security
+    Council" is "South Korea's"; "U.S." is the United States.
+
+    >>> sorted(_alias(frozenset({"seoul", "natio", "counc"})))
+    ['counc', 'korea', 'natio', 'south']
+    """
+    if words in _ALIAS_STEMS:
+        return _ALIAS_STEMS[words]
+    out = set()
+    for w in words:
+        out |= _ALIAS_STEMS.get(w, {w})
+    return frozenset(out)
 
 
 _HEADS = set("service council ministry agency office department government committee "
@@ -222,6 +242,12 @@ def _name_in(ent: _Entity, toks: list[_Tok], stems: set[str], ents: list[_Entity
         len(words) == 1 and words[0].isupper() and words[0].lower() in theirs)
 
 
+def _asked(question: str) -> set[str]:
+    """The question's words, and its names as their countries ("Seoul" gives South Korea)."""
+    toks = _tokens(question)
+    return {t.stem for t in toks} | {w for e in _entities(toks) for w in e.words}
+
+
 def _same(a: frozenset[str], b: frozenset[str]) -> bool:
     return bool(a) and bool(b) and (a <= b or b <= a)
 
@@ -234,6 +260,17 @@ def _content(toks: list[_Tok]) -> list[_Tok]:
 # -- relations -------------------------------------------------------------------------------
 def _is_boundary(toks: list[_Tok], k: int, said: set[int]) -> bool:
     return toks[k].text in ",;:()" or toks[k].low in _CLAUSE_WORDS or k in said
+
+
+def _with_coordinated(e: _Entity, ents: list[_Entity], toks: list[_Tok]) -> frozenset[str]:
+    """An agent with the ones joined to it by "and": in "Both Russia and North Korea have
+    denied", North Korea denies as much as Russia does."""
+    words, last = set(e.words), e.last
+    for other in ents:
+        if other.first == last + 1 and toks[last].low == "and":
+            words |= other.words
+            last = other.last
+    return frozenset(words)
 
 
 def _roles(toks: list[_Tok], ents: list[_Entity], i: int, said: set[int]
@@ -252,7 +289,7 @@ def _roles(toks: list[_Tok], ents: list[_Entity], i: int, said: set[int]
             if re.search(r"(?:an|ese|ish)$", toks[e.last - 1].low):
                 continue  # "North Korean combat strategies": an adjective, not who does it
             if e.first == 0 or toks[e.first - 1].low not in _PREPOSITIONS:
-                return e.words
+                return _with_coordinated(e, inside, toks)
         if lo > 0 and toks[lo - 1].low in ("which", "who"):  # "BP, which also owns": BP
             stop = lo - 1 - (lo >= 2 and toks[lo - 2].text == ",")
             last = [e for e in ents if e.last <= stop and e.last >= stop - 1]
@@ -468,7 +505,7 @@ def verdict(sentence: str, ev: Evidence, question: str = "",
     s_toks, s_ents, s_rel = _relations(text)
     e_toks, e_ents, e_rel = _relations(ev.text)
     e_stems = {t.stem for t in e_toks} | {w for e in e_ents for w in e.words}
-    asked = {t.stem for t in _tokens(question)}
+    asked = _asked(question)
     problems: list[str] = []
     missing_names = [e.text for e in s_ents if not e.initial and not e.words <= asked
                      and not e.words <= _CALENDAR and not _name_in(e, s_toks, e_stems, e_ents)]
@@ -527,6 +564,7 @@ class SentenceSupport:
     marked: bool = True  # False: no markers; ``cited`` is what citations.attribute found
     verdicts: tuple[PairVerdict, ...] = field(default=(), repr=False)
     lead_in: bool = False  # "... are:" opening a list whose next line is kept
+    also: int | None = None  # a second sentence of the cited report that completes its support
 
     @property
     def kept(self) -> bool:
@@ -546,7 +584,11 @@ class SentenceSupport:
                     if n in keep or n in moved]
             return "".join(f"[{n}]" for n in dict.fromkeys(nums)) or "\x00"
         out = re.sub(r"(\[\d+\])\1+", r"\1", MARKER.sub(fix, self.sentence))
-        return re.sub(r"[ \t]*\x00", "", out).strip()
+        out = re.sub(r"[ \t]*\x00", "", out).strip()
+        if self.also is not None:
+            at = out.rfind(f"[{self.cited[0]}]") + len(f"[{self.cited[0]}]")
+            out = f"{out[:at]}[{self.also}]{out[at:]}"
+        return out
 
 
 @dataclass(frozen=True)
@@ -655,7 +697,7 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
                   if ev.n not in cited]
         # "clearly": two or more things of its own to go by (content words, and figures,
         # which a supporting sentence must state), and no close second
-        asked = {t.stem for t in _tokens(question)}
+        asked = _asked(question)
         figures = sum(1 for t in _tokens(MARKER.sub("", sentence))
                       if t.text[0].isdigit() and t.stem not in asked)
         passing = sorted((v for v in others if v.supported and v.words + figures >= MOVE_WORDS
@@ -663,7 +705,24 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
         if len(passing) == 1 or (len(passing) > 1
                                  and passing[0].share - passing[1].share >= CLEAR_MARGIN):
             move = passing[0].n
-    return SentenceSupport(sentence, cited, good, bad, move, why, marked, tuple(verdicts))
+    also = None
+    if not good and move is None and len(parts) == 1 and len(cited) == 1 and cited[0] in by_n:
+        also = _completing(sentence, by_n[cited[0]], evidence, question)
+        if also is not None:
+            good, bad, why = cited, (), ""
+    return SentenceSupport(sentence, cited, good, bad, move, why, marked, tuple(verdicts),
+                           also=also)
+
+
+def _completing(sentence: str, ev: Evidence, evidence: Sequence[Evidence],
+                question: str) -> int | None:
+    """The sentence next to ``ev`` in its report that, read with it, supports what ``ev``
+    alone does not ("Korean was spoken in the videos that surfaced on October 18 [2]": the
+    videos are [2], the language is [3]); both must hold some of it."""
+    found = [o.n for o in evidence if o.n != ev.n and o.source == ev.source
+             and (0 <= o.start - ev.end <= 3 or 0 <= ev.start - o.end <= 3)
+             and _joint(sentence, o, [ev, o], question) and _joint(sentence, ev, [ev, o], question)]
+    return found[0] if len(found) == 1 else None
 
 
 def check(answer: str, evidence: Sequence[Evidence], question: str = "",

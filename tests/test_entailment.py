@@ -69,6 +69,11 @@ RELATIONS = [
     ("denied allegations of arms", "Russia and North Korea have denied allegations of arms "
      "transfers.", True),
     ("denied allegations of arms", "Russia and North Korea have confirmed arms transfers.", False),
+    # "Both Russia and North Korea have denied": each of them denies (no swap with Russia)
+    ("denied allegations of arms", "North Korea has denied allegations of sending troops to "
+     "support Russia in Ukraine.", True),
+    ("denied allegations of arms", "North Korea has confirmed sending troops to support "
+     "Russia in Ukraine.", False),
     ("Pentagon could not yet confirm", "Austin said the Pentagon could not yet confirm the "
      "reports.", True),
     ("Pentagon could not yet confirm", "Austin confirmed the reports of North Korean troops.",
@@ -161,6 +166,59 @@ def test_who_holds_which_post(evidence, claim, supported):
     question = "Who was elected president and chief operating officer of Wurlitzer?"
     result = verdict(claim, text(evidence), question)
     assert result.supported is supported, result
+
+
+FITZWATER = ("White House spokesman Marlin Fitzwater said the\nadministration had asked for "
+             "350 mln dlrs but that Ottawa had\nregistered concern about the level of "
+             "funding.")  # reuters-06645.txt
+
+
+@pytest.mark.parametrize("claim, supported", [
+    # newswire "dlrs" are U.S. dollars: the country of the currency is its unit, not a name
+    ("The administration had asked for 350 million U.S. dollars, Fitzwater said.", True),
+    ("The administration had asked for 350 million Canadian dollars, Fitzwater said.", False),
+    ("The U.S. asked for 350 mln dlrs, Fitzwater said.", False),  # a name the sentence lacks
+    ("The administration had asked for 450 million U.S. dollars, Fitzwater said.", False),
+])
+def test_the_dollars_country_is_its_unit(claim, supported):
+    result = verdict(claim, text(FITZWATER))
+    assert result.supported is supported, result
+
+
+def test_a_capital_inside_a_name_stands_for_its_country():
+    """The question says "Seoul's National Security Council", the answer "the South Korean
+    National Security Council", the cited sentence "The council"; the report's previous
+    sentence names it "Seoul’s National Security Council"."""
+    evidence = [seed("Seoul’s National Security Council issued", 2),
+                seed("The council also stated", 3)]
+    question = "Which international rules does Seoul's National Security Council say the "\
+               "deployment breaks?"
+    said = ("{} National Security Council states that the deployment violates United Nations "
+            "Security Council (UNSC) resolutions that prohibit military cooperation with North "
+            "Korea [3].")
+    assert check(said.format("The South Korean"), evidence, question).sentences[0].supported \
+        == (3,)
+    assert check(said.format("Japan's"), evidence, question).sentences[0].supported == ()
+    assert entailment._alias(frozenset({"seoul", "counc"})) == {"south", "korea", "counc"}
+
+
+def test_the_next_sentence_of_the_report_completes_a_marker():
+    """"Korean was spoken in the videos that surfaced on October 18 [2]": [2] is the videos
+    ("Oct. 18"), the next sentence of the report says Korean was spoken in both: the marker
+    gets its neighbour, never a sentence of another place in the report."""
+    videos, spoken = seed("Two videos, which appeared", 2), seed("Korean was being spoken", 3)
+    austin = seed("Pentagon could not yet confirm", 1)
+    question = "What language could be heard in the videos?"
+    answer = "Korean was spoken in the videos that surfaced on October 18 [2]."
+    result = check(answer, [austin, videos, spoken], question)
+    assert result.sentences[0].also == 3
+    assert apply(result) == "Korean was spoken in the videos that surfaced on October 18 [2][3]."
+    apart = Evidence(3, spoken.source, spoken.title, None, spoken.text, spoken.start + 500,
+                     spoken.end + 500, 1.0)  # the same words elsewhere in the report
+    assert not check(answer, [austin, videos, apart], question).kept
+    # and the words the neighbour lacks still make the sentence unsupported
+    assert not check("Korean was spoken in the videos shown by NHK on October 18 [2].",
+                     [austin, videos, spoken], question).kept
 
 
 # Wrong claims the lexical check lets through today (see the module docstring): the cases an
