@@ -565,6 +565,7 @@ class SentenceSupport:
     verdicts: tuple[PairVerdict, ...] = field(default=(), repr=False)
     lead_in: bool = False  # "... are:" opening a list whose next line is kept
     also: int | None = None  # a second sentence of the cited report that completes its support
+    body: str | None = None  # the sentence without a source it named wrongly (see _unattributed)
 
     @property
     def kept(self) -> bool:
@@ -572,10 +573,11 @@ class SentenceSupport:
 
     def text(self) -> str:
         """The sentence with unsupported markers removed and a moved one in their place."""
+        sentence = self.body or self.sentence
         if not self.marked:
             if self.move_to is not None and not self.supported:
-                return _append_marker(self.sentence, self.move_to)
-            return self.sentence
+                return _append_marker(sentence, self.move_to)
+            return sentence
         keep = set(self.supported)
         moved = {n: self.move_to for n in self.unsupported} if self.move_to else {}
 
@@ -583,7 +585,7 @@ class SentenceSupport:
             nums = [moved.get(n, n) for n in cited_numbers(match.group())
                     if n in keep or n in moved]
             return "".join(f"[{n}]" for n in dict.fromkeys(nums)) or "\x00"
-        out = re.sub(r"(\[\d+\])\1+", r"\1", MARKER.sub(fix, self.sentence))
+        out = re.sub(r"(\[\d+\])\1+", r"\1", MARKER.sub(fix, sentence))
         out = re.sub(r"[ \t]*\x00", "", out).strip()
         if self.also is not None:
             at = out.rfind(f"[{self.cited[0]}]") + len(f"[{self.cited[0]}]")
@@ -710,8 +712,49 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
         also = _completing(sentence, by_n[cited[0]], evidence, question)
         if also is not None:
             good, bad, why = cited, (), ""
+    if not good and move is None and also is None:
+        bare = _unattributed(sentence, question)
+        if bare is not None:
+            again = check_sentence(bare, evidence, question, judge)
+            if again.kept and again.body is None:
+                return replace(again, sentence=sentence, body=bare)
     return SentenceSupport(sentence, cited, good, bad, move, why, marked, tuple(verdicts),
                            also=also)
+
+
+_ACCORDING = re.compile(r"^\s*according to ([^,]{2,80}),\s*(\w)(.*)$|^(.*\w)[,\s]+according to "
+                        r"([^,]{2,80}?)\s*((?:\s*" + MARKER.pattern + r")*[.!?]?)\s*$",
+                        re.I | re.S)
+
+
+def _unattributed(sentence: str, question: str) -> str | None:
+    """The sentence without the source it opens or closes with ("According to Ukrainian
+    President Volodymyr Zelenskyy, six North Korean individuals were killed ... [2]"), for a
+    sentence its evidence does not support as attributed; None when it names none, or a
+    source the question asks about (then who said it is the answer, and stays checked).
+
+    >>> _unattributed("According to NATO, troops arrived [2].", "Did troops arrive?")
+    'Troops arrived [2].'
+    >>> _unattributed("Troops arrived, according to NATO [2].", "Did troops arrive?")
+    'Troops arrived [2].'
+    >>> _unattributed("According to NATO, troops arrived [2].", "What did NATO say?") is None
+    True
+    """
+    m = _ACCORDING.match(sentence)
+    if m is None:
+        return None
+    source = m.group(1) if m.group(1) is not None else m.group(5)
+    toks = _tokens(source)
+    names = [e for e in _entities(toks) if not e.words <= _CALENDAR]
+    # its own words: not a title ("President") or a nationality ("Ukrainian")
+    own = {t.stem for e in names for t in toks[e.first:e.last]
+           if t.low not in _HEADS and not re.search(r"(?:an|ese|ish)$", t.low)}
+    if not names or own & _asked(question):
+        return None
+    if m.group(1) is not None:
+        return m.group(2).upper() + m.group(3)
+    return m.group(4) + " " + m.group(6).strip() if m.group(6).strip()[:1] == "[" else \
+        m.group(4) + m.group(6).strip()
 
 
 def _completing(sentence: str, ev: Evidence, evidence: Sequence[Evidence],

@@ -221,6 +221,24 @@ def test_the_next_sentence_of_the_report_completes_a_marker():
                      [austin, videos, spoken], question).kept
 
 
+def test_a_source_the_evidence_does_not_name_is_dropped_not_the_fact():
+    """The model adds "According to Zelenskyy" to a sentence the report gives unattributed
+    ("Earlier reports indicated that six North Korean individuals were killed ..."): the
+    fact stays, the attribution goes. When the question asks what that source said, who
+    said it is the answer, so the sentence is unsupported as before."""
+    evidence = [seed("operating in Russian-occupied territories", 1),
+                seed("six North Korean individuals were killed", 2)]
+    answer = ("According to Ukrainian President Volodymyr Zelenskyy, {} North Korean individuals "
+              "were killed in a Ukrainian missile strike in the eastern Donetsk region [2].")
+    question = "How many North Koreans were reportedly killed by a Ukrainian missile strike?"
+    result = check(answer.format("six"), evidence, question)
+    assert apply(result) == ("Six North Korean individuals were killed in a Ukrainian missile "
+                             "strike in the eastern Donetsk region [2].")
+    assert not check(answer.format("six"), evidence, "What did Zelenskyy say about North "
+                     "Koreans killed in a missile strike?").kept
+    assert not check(answer.format("6,000"), evidence, question).kept  # the rest still checked
+
+
 # Wrong claims the lexical check lets through today (see the module docstring): the cases an
 # entailment judge is for. When the lexical check learns one, move it to the lists above.
 JUDGE_CASES = [
