@@ -18,6 +18,7 @@ from typing import Any
 from rag.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SUPPORT_JUDGES = ("off", "model")  # RAG_SUPPORT_JUDGE (rag/support_judge.py)
 
 # field name -> (environment variable, default, type, help). The README's settings table is
 # generated from this (`python -m rag.config`), and tests/test_docs.py checks that it matches.
@@ -53,6 +54,11 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
                       'first names the evidence numbers that answer, or none, then writes cited '
                       'sentences, enforced by a grammar; embedded models only, 3x slower here); '
                       '`auto`: cite-first for embedded llama.cpp models, free for remote ones.'),
+    "support_judge": ("RAG_SUPPORT_JUDGE", "off", str,
+                      '`off` (the lexical support check alone) or `model`: the answering model '
+                      'also reads each answer sentence against each evidence sentence it cites '
+                      'and says yes or no (`rag/support_judge.py`; ~1.2 s per sentence here with '
+                      'the embedded model, which reads relations only weakly; for stronger models).'),
     "max_question_chars": ("RAG_MAX_QUESTION_CHARS", 1000, int,
              'Longest accepted question.'),
     "max_history_messages": ("RAG_MAX_HISTORY", 20, int,
@@ -132,6 +138,7 @@ class Settings:
     max_evidence: int
     min_relevance: float
     answer_format: str
+    support_judge: str
     max_question_chars: int
     max_history_messages: int
     max_tokens: int
@@ -176,6 +183,9 @@ class Settings:
         if self.answer_format not in ("auto", "free", "cite-first"):
             raise ConfigError(f"answer_format={self.answer_format!r} is not one of auto, free, "
                               f"cite-first; set {_SPEC['answer_format'][0]}.")
+        if self.support_judge not in SUPPORT_JUDGES:
+            raise ConfigError(f"support_judge={self.support_judge!r} is not one of "
+                              f"{', '.join(SUPPORT_JUDGES)}; set {_SPEC['support_judge'][0]}.")
         if self.k > 50:
             raise ConfigError(f"k={self.k} is above the cap of 50; pass --k 1 to 50 or set "
                               f"{_SPEC['k'][0]} lower.")

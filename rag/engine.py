@@ -51,6 +51,7 @@ from rag.recency import asks_about_time, order_note, other_year, years
 from rag.retrieve import Retrieval, check_sources, hybrid_search
 from rag.safety import StreamSanitizer
 from rag.store import ReportStore, SourceInfo
+from rag.support_judge import build_judge
 from rag.types import Answer
 
 History = list[dict[str, str]]
@@ -117,6 +118,7 @@ class Engine:
         self.format = answer_format.choose(settings.answer_format,
                                            bool(getattr(llm, "supports_grammar", False)))
         self.system_prompt = prompts.load(self.format.system_prompt)
+        self.judge = build_judge(settings.support_judge, llm, self.system_prompt)
         self.sentence_vectors = SentenceVectors(store.embeddings)
         self.answer_prompt = ChatPromptTemplate.from_messages(
             [("system", self.system_prompt), ("human", prompts.load(self.format.answer_prompt))])
@@ -384,14 +386,15 @@ def cite_stage(engine: Engine, turn: Turn) -> Iterator[str]:
 
 
 def support_stage(engine: Engine, turn: Turn) -> Iterator[str]:
-    """Each sentence keeps only markers whose evidence supports it (:mod:`rag.entailment`):
+    """Each sentence keeps only markers whose evidence supports it (:mod:`rag.entailment`,
+    with the entailment judge of ``RAG_SUPPORT_JUDGE`` where one is set):
     a wrong one moves to the one sentence that clearly does, or goes; so does a sentence
     left with none. Citations follow the markers left in the text."""
     a = turn.answer
     with turn.clock.time("support"):
         usable = [ev for ev in a.evidence if any(c.n == ev.n for c in a.citations)
                   or citations.verify(ev, engine.original_text(ev.source))]
-        turn.support = entailment.check(a.answer, usable, turn.standalone)
+        turn.support = entailment.check(a.answer, usable, turn.standalone, engine.judge)
         if turn.support.changed:
             a.answer = entailment.apply(turn.support)
             keep = set(citations.cited_numbers(a.answer)) | {

@@ -693,20 +693,8 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
     good = tuple(dict.fromkeys(v.n for v in verdicts if v.supported))
     bad = tuple(dict.fromkeys(v.n for v in verdicts if not v.supported and v.n not in good))
     why = "; ".join(f"[{v.n}] {v.why}" for v in verdicts if v.n in bad)
-    move = None
-    if not good and len(parts) == 1:
-        others = [verdict(sentence, ev, question, judge, evidence) for ev in evidence
-                  if ev.n not in cited]
-        # "clearly": two or more things of its own to go by (content words, and figures,
-        # which a supporting sentence must state), and no close second
-        asked = _asked(question)
-        figures = sum(1 for t in _tokens(MARKER.sub("", sentence))
-                      if t.text[0].isdigit() and t.stem not in asked)
-        passing = sorted((v for v in others if v.supported and v.words + figures >= MOVE_WORDS
-                          and v.share >= MOVE_SHARE), key=lambda v: -v.share)
-        if len(passing) == 1 or (len(passing) > 1
-                                 and passing[0].share - passing[1].share >= CLEAR_MARGIN):
-            move = passing[0].n
+    move = _move_to(sentence, evidence, cited, question, judge) \
+        if not good and len(parts) == 1 else None
     also = None
     if not good and move is None and len(parts) == 1 and len(cited) == 1 and cited[0] in by_n:
         also = _completing(sentence, by_n[cited[0]], evidence, question)
@@ -720,6 +708,27 @@ def check_sentence(sentence: str, evidence: Sequence[Evidence], question: str = 
                 return replace(again, sentence=sentence, body=bare)
     return SentenceSupport(sentence, cited, good, bad, move, why, marked, tuple(verdicts),
                            also=also)
+
+
+def _move_to(sentence: str, evidence: Sequence[Evidence], cited: tuple[int, ...],
+             question: str, judge: Judge | None) -> int | None:
+    """The one evidence sentence that clearly supports ``sentence`` (none of its markers
+    does): two or more things of its own to go by (content words, and figures, which a
+    supporting sentence must state), and no close second. The judge reads only that one."""
+    others = [verdict(sentence, ev, question, None, evidence) for ev in evidence
+              if ev.n not in cited]
+    asked = _asked(question)
+    figures = sum(1 for t in _tokens(MARKER.sub("", sentence))
+                  if t.text[0].isdigit() and t.stem not in asked)
+    passing = sorted((v for v in others if v.supported and v.words + figures >= MOVE_WORDS
+                      and v.share >= MOVE_SHARE), key=lambda v: -v.share)
+    if not (len(passing) == 1 or (len(passing) > 1
+                                  and passing[0].share - passing[1].share >= CLEAR_MARGIN)):
+        return None
+    target = next(ev for ev in evidence if ev.n == passing[0].n)
+    if judge is not None and not verdict(sentence, target, question, judge, evidence).supported:
+        return None
+    return target.n
 
 
 _ACCORDING = re.compile(r"^\s*according to ([^,]{2,80}),\s*(\w)(.*)$|^(.*\w)[,\s]+according to "

@@ -150,6 +150,17 @@ def _refusal_starts(llama: Any, refusal: str) -> list[int]:
     return sorted(starts)
 
 
+def _first_tokens(llama: Any, words: tuple[str, ...]) -> list[int]:
+    """The first token of each word, alone and after a space ("yes", " Yes" ...)."""
+    out = set()
+    for word in words:
+        for text in (word, " " + word):
+            tokens = llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+            if tokens:
+                out.add(tokens[0])
+    return sorted(out)
+
+
 def _role(message: BaseMessage) -> str:
     return {"human": "user", "ai": "assistant", "system": "system"}.get(message.type, "user")
 
@@ -240,6 +251,30 @@ class LlamaCppChatModel(BaseChatModel):
             return logits
 
         return gate
+
+    def yes_probability(self, messages: list[BaseMessage]) -> float:
+        """P(yes) / (P(yes) + P(no)) for the reply's first token: a yes/no question answered
+        by the model's own probabilities, one prompt read and no token generated. The
+        system prompt, read once into the KV cache, is reused (the judge of
+        ``rag.support_judge`` sends the answer's own, so the next question reuses it too)."""
+        import numpy as np
+
+        llama, lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
+        yes, no = (np.array(_first_tokens(llama, words), dtype=np.int64)
+                   for words in (("yes", "Yes", "YES"), ("no", "No", "NO")))
+        seen: dict[str, float] = {}
+
+        def read(_input_ids: Any, logits: Any) -> Any:
+            if not seen:
+                x = np.asarray(logits, dtype=np.float64)
+                w = np.exp(x - x.max())
+                seen["p"] = float(w[yes].sum() / (w[yes].sum() + w[no].sum()))
+            return logits
+
+        request = self._request(messages, None, {"max_tokens": 1, "temperature": 0.0})
+        with lock, generation_lock(self.lock_path):
+            llama.create_chat_completion(logits_processor=[read], **request)
+        return seen["p"]
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: CallbackManagerForLLMRun | None = None,
