@@ -57,8 +57,9 @@ _SPEC: dict[str, tuple[str, Any, type, str]] = {
     "support_judge": ("RAG_SUPPORT_JUDGE", "off", str,
                       '`off` (the lexical support check alone) or `model`: the answering model '
                       'also reads each answer sentence against each evidence sentence it cites '
-                      'and says yes or no (`rag/support_judge.py`; ~1.2 s per sentence here with '
-                      'the embedded model, which reads relations only weakly; for stronger models).'),
+                      'and says yes or no (`rag/support_judge.py`; ~1.2 s per cited sentence here '
+                      'with the embedded model, which reads relations only weakly: more refusals, '
+                      'right and wrong; for stronger models).'),
     "max_question_chars": ("RAG_MAX_QUESTION_CHARS", 1000, int,
              'Longest accepted question.'),
     "max_history_messages": ("RAG_MAX_HISTORY", 20, int,

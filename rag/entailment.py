@@ -762,8 +762,8 @@ def _unattributed(sentence: str, question: str) -> str | None:
         return None
     if m.group(1) is not None:
         return m.group(2).upper() + m.group(3)
-    return m.group(4) + " " + m.group(6).strip() if m.group(6).strip()[:1] == "[" else \
-        m.group(4) + m.group(6).strip()
+    tail = m.group(6).strip()  # its markers and full stop
+    return f"{m.group(4)} {tail}" if tail.startswith("[") else m.group(4) + tail
 
 
 def _completing(sentence: str, ev: Evidence, evidence: Sequence[Evidence],

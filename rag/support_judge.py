@@ -4,8 +4,9 @@ The lexical check (:mod:`rag.entailment`) cannot read every relation: "Brazil re
 payments" shares its words with "Brazil has suspended interest payments". With
 ``RAG_SUPPORT_JUDGE=model`` the chat model that answers also reads each answer sentence
 against each evidence sentence its markers cite (``prompts/judge_support.txt``) and says yes
-or no; a no drops the marker as a failed lexical check does. It is asked only where the words
-pass or nearly pass, never where a name, figure or relation already failed.
+or no. It is asked only where the words pass or nearly pass (half the share the lexical check
+needs), never where a name, figure or relation already failed; its answer is the verdict: a no
+drops the marker as a failed lexical check does, a yes keeps a pair whose words nearly pass.
 
     off     no judge (default): the lexical check alone
     model   the answering model; an embedded model answers from its first-token
@@ -38,13 +39,13 @@ class ModelJudge:
     def __init__(self, llm: BaseChatModel, system_prompt: str) -> None:
         self.llm = llm
         self.system_prompt = system_prompt  # the answer's: its KV state stays reusable
-        self.template = prompts.load("judge_support")
         self.asked = 0
 
     def messages(self, sentence: str, evidence_text: str) -> list:
         evidence = " ".join(prompt_text(evidence_text).split())
         return [SystemMessage(self.system_prompt),
-                HumanMessage(self.template.format(evidence=evidence, sentence=sentence))]
+                HumanMessage(prompts.render("judge_support", evidence=evidence,
+                                            sentence=sentence))]
 
     def __call__(self, sentence: str, evidence_text: str) -> bool | None:
         self.asked += 1
