@@ -274,3 +274,19 @@ def test_the_refusal_is_kept_only_when_the_model_gives_it_most_of_the_probabilit
     llama.reset()
     reply = never.invoke(messages, max_tokens=8, refusal="NOT IN REPORTS").content
     assert reply.strip() and not reply.strip().startswith("NO")
+
+
+@pytest.mark.slow
+def test_the_same_extras_reach_llama_cpp_from_the_engine_and_from_the_bench(tmp_path):
+    """``generation_extras`` turns what the engine binds into llama.cpp's arguments: a
+    compiled grammar, a refusal gate made fresh for each reply; the bench's llama.cpp-alone
+    side calls it too, so a cite-first answer is timed under its grammar on both sides."""
+    from llama_cpp import LlamaGrammar
+
+    model = build_chat_model("local:qwen2.5-coder-0.5b", make_settings(tmp_path))
+    assert model.generation_extras({}) == {}
+    grammar = model.generation_extras({"grammar": 'root ::= "Evidence: none"'})
+    assert isinstance(grammar["grammar"], LlamaGrammar) and "logits_processor" not in grammar
+    one, two = (model.generation_extras({"refusal": "NOT IN REPORTS"})["logits_processor"][0]
+                for _ in range(2))
+    assert one is not two  # each gate acts at its own reply's first token

@@ -321,15 +321,16 @@ def _prepare(llama, lock, engine, mode: str) -> None:
 
 
 def _raw_stream(llama, lock, messages: list[dict[str, str]], max_tokens: int,
-                processor=None) -> dict[str, Any]:
+                extras: dict[str, Any] | None = None) -> dict[str, Any]:
     """llama.cpp alone: time to the first content token and to the end (from the KV cache
-    as the caller left it); ``processor``: the engine's logits processor, if it uses one."""
+    as the caller left it); ``extras``: the engine's grammar and logits processor, if any
+    (``LlamaCppChatModel.generation_extras``)."""
     with lock:
         t = time.perf_counter()
         first, pieces = None, []
         for part in llama.create_chat_completion(messages=messages, max_tokens=max_tokens,
                                                  temperature=0.0, stop=[], stream=True,
-                                                 logits_processor=processor):
+                                                 **(extras or {})):
             delta = part["choices"][0].get("delta", {}).get("content")
             if delta:
                 first = first if first is not None else time.perf_counter() - t
@@ -371,9 +372,8 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
     template = engine.answer_prompt  # the engine's own (its answer format's prompt files)
     role = {"system": "system", "human": "user", "ai": "assistant"}
 
-    def gate():  # the engine's refusal gate, if it asks for one, as a logits processor
-        refusal = generation_kwargs(engine, len(answer.evidence)).get("refusal")
-        return [llm.refusal_processor(refusal)] if refusal else None
+    def extras():  # what the engine binds for this answer (a grammar, a refusal gate)
+        return llm.generation_extras(generation_kwargs(engine, len(answer.evidence)))
 
     question, messages, answer = cfg["question"], None, None
     runs: dict[str, list[dict[str, Any]]] = {m: [] for m in MODES}
@@ -401,7 +401,7 @@ def phase_answer(cfg: dict[str, Any]) -> dict[str, Any]:
                                                      "question": answer.standalone_question}
                                                     ).messages]
                 else:  # the first run is the engine's (r == 0), which builds the prompt
-                    raw = _raw_stream(llama, lock, messages, settings.max_tokens, gate())
+                    raw = _raw_stream(llama, lock, messages, settings.max_tokens, extras())
                     raw_runs[mode].append({k: v for k, v in raw.items() if k != "text"})
         log(f"{cfg['llm']} run {r + 1}: engine {runs['ready'][-1]['total_s']:.1f}s ready, "
             f"{runs['cold'][-1]['total_s']:.1f}s cold; llama.cpp "

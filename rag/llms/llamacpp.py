@@ -227,15 +227,21 @@ class LlamaCppChatModel(BaseChatModel):
             "temperature": kwargs.get("temperature", self.temperature),
             "stop": stop or [],
         }
+        return request | self.generation_extras(kwargs)
+
+    def generation_extras(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """llama.cpp's arguments for what the engine binds (``rag.engine.generation_kwargs``):
+        ``grammar=`` as a compiled grammar, ``refusal=`` as its gate, fresh for each reply
+        (the bench gives llama.cpp alone the same, so both sides generate alike)."""
+        extras: dict[str, Any] = {}
         if kwargs.get("grammar"):
-            request["grammar"] = _grammar(kwargs["grammar"])
+            extras["grammar"] = _grammar(kwargs["grammar"])
         if kwargs.get("refusal"):
-            request["logits_processor"] = [self.refusal_processor(kwargs["refusal"])]
-        return request
+            extras["logits_processor"] = [self.refusal_processor(kwargs["refusal"])]
+        return extras
 
     def refusal_processor(self, refusal: str) -> Callable[[Any, Any], Any]:
-        """A llama.cpp logits processor for one reply: at its first token, ``refusal_gate``
-        (the bench gives llama.cpp alone the same one, so both sides answer alike)."""
+        """A llama.cpp logits processor for one reply: at its first token, ``refusal_gate``."""
         import numpy as np
 
         llama, _lock = load_llama(self.model_path, self.n_ctx, self.n_threads)
