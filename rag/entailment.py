@@ -770,10 +770,13 @@ def _completing(sentence: str, ev: Evidence, evidence: Sequence[Evidence],
                 question: str) -> int | None:
     """The sentence next to ``ev`` in its report that, read with it, supports what ``ev``
     alone does not ("Korean was spoken in the videos that surfaced on October 18 [2]": the
-    videos are [2], the language is [3]); both must hold some of it."""
+    videos are [2], the language is [3]); both must hold some of it, and the neighbour most
+    of what the sentence adds to the question: a marker one sentence off, not a name glued
+    on from a neighbour ("the U.S. government, specifically the Department of State, ...")."""
     found = [o.n for o in evidence if o.n != ev.n and o.source == ev.source
              and (0 <= o.start - ev.end <= 3 or 0 <= ev.start - o.end <= 3)
-             and _joint(sentence, o, [ev, o], question) and _joint(sentence, ev, [ev, o], question)]
+             and _joint(sentence, o, [ev, o], question) and _joint(sentence, ev, [ev, o], question)
+             and verdict(sentence, o, question).share >= THRESHOLD]
     return found[0] if len(found) == 1 else None
 
 
