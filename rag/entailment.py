@@ -54,6 +54,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from rag import roles, stances, support
 from rag.bm25 import _STOPWORDS
@@ -78,6 +79,7 @@ _NOT_NAME = _FUNCTION | {"mr", "mrs", "ms", "dr", "if", "after", "before", "sinc
 _PREPOSITIONS = set("to from by with in against of for at on into toward towards than about "
                     "regarding via over under between among".split())
 _BE = {"is", "are", "was", "were", "be", "been", "being"}
+_DEMONYM = re.compile(r"(?:an|ese|ish)$")  # "Korean", "Japanese", "British": a nationality
 _DATELINE = re.compile(r"\s*[A-Z][A-Z.' ]*[A-Z.],(?:\s+[A-Z][A-Za-z.]*,)*\s+[A-Z][a-z]+\.?"
                        r"\s+\d{1,3}\s+-\s+")
 _STANCE_ACT = re.compile(r"confirm|verif|acknowledg|admit|den[iy]|dismiss|reject|refut", re.I)
@@ -186,11 +188,11 @@ def _entities(toks: list[_Tok]) -> list[_Entity]:
             j += 1
         words = frozenset(x.stem for x in toks[i:j] if x.low != "of"
                           and x.low.strip(".") not in _CORPORATE)
+        aliased = _alias(words)
         # "350 million U.S. dollars" restates "350 mln dlrs": the dollar's country is its unit
-        currency = (j < len(toks) and toks[j].stem == _DOLLAR
-                    and _alias(words) == _ALIAS_STEMS["us"])
+        currency = j < len(toks) and toks[j].stem == _DOLLAR and aliased == _ALIAS_STEMS["us"]
         if words and not currency:
-            out.append(_Entity(i, j, _alias(words), " ".join(x.text for x in toks[i:j]),
+            out.append(_Entity(i, j, aliased, " ".join(x.text for x in toks[i:j]),
                                initial=i == 0 and j == 1))
         i = j
     return out
@@ -242,10 +244,12 @@ def _name_in(ent: _Entity, toks: list[_Tok], stems: set[str], ents: list[_Entity
         len(words) == 1 and words[0].isupper() and words[0].lower() in theirs)
 
 
-def _asked(question: str) -> set[str]:
-    """The question's words, and its names as their countries ("Seoul" gives South Korea)."""
+@lru_cache(maxsize=64)
+def _asked(question: str) -> frozenset[str]:
+    """The question's words, and its names as their countries ("Seoul" gives South Korea);
+    read once per question (every sentence pair of an answer asks)."""
     toks = _tokens(question)
-    return {t.stem for t in toks} | {w for e in _entities(toks) for w in e.words}
+    return frozenset({t.stem for t in toks} | {w for e in _entities(toks) for w in e.words})
 
 
 def _same(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -286,7 +290,7 @@ def _roles(toks: list[_Tok], ents: list[_Entity], i: int, said: set[int]
         if owners:  # "North Korea’s deployment of troops to support": North Korea supports
             return owners[-1].words
         for e in inside:
-            if re.search(r"(?:an|ese|ish)$", toks[e.last - 1].low):
+            if _DEMONYM.search(toks[e.last - 1].low):
                 continue  # "North Korean combat strategies": an adjective, not who does it
             if e.first == 0 or toks[e.first - 1].low not in _PREPOSITIONS:
                 return _with_coordinated(e, inside, toks)
@@ -584,13 +588,11 @@ class SentenceSupport:
         def fix(match: re.Match) -> str:
             nums = [moved.get(n, n) for n in cited_numbers(match.group())
                     if n in keep or n in moved]
+            if self.also is not None and self.cited[0] in nums:  # its neighbour joins it
+                nums.append(self.also)
             return "".join(f"[{n}]" for n in dict.fromkeys(nums)) or "\x00"
         out = re.sub(r"(\[\d+\])\1+", r"\1", MARKER.sub(fix, sentence))
-        out = re.sub(r"[ \t]*\x00", "", out).strip()
-        if self.also is not None:
-            at = out.rfind(f"[{self.cited[0]}]") + len(f"[{self.cited[0]}]")
-            out = f"{out[:at]}[{self.also}]{out[at:]}"
-        return out
+        return re.sub(r"[ \t]*\x00", "", out).strip()
 
 
 @dataclass(frozen=True)
@@ -757,7 +759,7 @@ def _unattributed(sentence: str, question: str) -> str | None:
     names = [e for e in _entities(toks) if not e.words <= _CALENDAR]
     # its own words: not a title ("President") or a nationality ("Ukrainian")
     own = {t.stem for e in names for t in toks[e.first:e.last]
-           if t.low not in _HEADS and not re.search(r"(?:an|ese|ish)$", t.low)}
+           if t.low not in _HEADS and not _DEMONYM.search(t.low)}
     if not names or own & _asked(question):
         return None
     if m.group(1) is not None:

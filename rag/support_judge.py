@@ -39,7 +39,6 @@ class ModelJudge:
     def __init__(self, llm: BaseChatModel, system_prompt: str) -> None:
         self.llm = llm
         self.system_prompt = system_prompt  # the answer's: its KV state stays reusable
-        self.asked = 0
 
     def messages(self, sentence: str, evidence_text: str) -> list:
         evidence = " ".join(prompt_text(evidence_text).split())
@@ -48,7 +47,6 @@ class ModelJudge:
                                             sentence=sentence))]
 
     def __call__(self, sentence: str, evidence_text: str) -> bool | None:
-        self.asked += 1
         messages = self.messages(sentence, evidence_text)
         try:
             probability = getattr(self.llm, "yes_probability", None)

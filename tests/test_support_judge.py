@@ -81,12 +81,12 @@ def test_the_engine_asks_the_judge_it_is_set_up_with(tmp_path, seed_store):
         return f"Kim Jong Gyu dismissed the reports as rumors [{n_of(p, 'Kim Jong Gyu')}]."
 
     settings = make_settings(tmp_path, support_judge="model")
-    engine = build_engine(settings, llm=ScriptedChatModel(replies=reply), store=seed_store,
-                          model_name="scripted")
+    model = ScriptedChatModel(replies=reply)
+    engine = build_engine(settings, llm=model, store=seed_store, model_name="scripted")
     answer = engine.answer("Who is Kim Jong Gyu?")
     assert not answer.answerable
     assert "the judge found no support" in answer.refusal_reason
-    assert engine.judge.asked == 1
+    assert sum(m[-1].text.startswith("Check one sentence") for m in model.calls) == 1
     off = build_engine(make_settings(tmp_path), llm=ScriptedChatModel(replies=reply),
                        store=seed_store, model_name="scripted")
     assert off.judge is None and off.answer("Who is Kim Jong Gyu?").answerable
